@@ -1,0 +1,55 @@
+// The start-up sequence of a gRPC service of the mesh: config → database (migrated) → metrics →
+// mTLS server → ready → drain on SIGTERM. Each service's main.ts supplies only what is its own.
+import { readProcessConfig } from './process-config.js';
+import { connectDatabase, migrateSchema, type Knex, type Migration } from './database.js';
+import { announceReady, exitOnStartupFailure, stopOnSignals } from './lifecycle.js';
+import { createLogger, type Logger } from './logger.js';
+import { createMetricsRegistry, startMetricsServer } from './metrics-server.js';
+import { startMeshServer, type ServiceRegistration } from './server.js';
+import { readTlsIdentity, serverCredentials } from './tls.js';
+import type { MeshProcessName } from './topology.js';
+import type { Registry } from 'prom-client';
+
+export interface ServiceDependencies {
+  readonly db: Knex;
+  readonly logger: Logger;
+  readonly registry: Registry;
+}
+
+export interface GrpcServiceSpec {
+  readonly name: Exclude<MeshProcessName, 'gateway'>;
+  readonly schema: string;
+  readonly migrations: readonly Migration[];
+  readonly services: (dependencies: ServiceDependencies) => readonly ServiceRegistration[];
+}
+
+export function runGrpcService(spec: GrpcServiceSpec): void {
+  const logger = createLogger(spec.name);
+  start(spec, logger).catch(exitOnStartupFailure(logger));
+}
+
+async function start(spec: GrpcServiceSpec, logger: Logger): Promise<void> {
+  const config = readProcessConfig(spec.name, process.env);
+  const db = connectDatabase(config.databaseUrl, {
+    schema: spec.schema,
+    poolMax: config.databasePoolMax,
+    applicationName: `clearmesh-${spec.name}`,
+  });
+  const applied = await migrateSchema(db, spec.schema, spec.migrations);
+  if (applied.length > 0) logger.info({ schema: spec.schema, applied }, 'migrations applied');
+
+  const registry = createMetricsRegistry(spec.name);
+  const metrics = await startMetricsServer(registry, config.metricsAddress);
+  const server = await startMeshServer({
+    address: config.address,
+    credentials: serverCredentials(readTlsIdentity(config.certsDirectory, spec.name)),
+    services: spec.services({ db, logger, registry }),
+    logger,
+  });
+  stopOnSignals(logger, async () => {
+    await server.shutdown(config.drainGraceMs);
+    await metrics.close();
+    await db.destroy();
+  });
+  announceReady({ name: spec.name, address: server.address, metricsAddress: metrics.address });
+}

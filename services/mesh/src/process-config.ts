@@ -1,0 +1,46 @@
+// The settings every mesh process reads, with the SPEC §7 defaults.
+import { resolve } from 'node:path';
+import {
+  readAddress,
+  readInteger,
+  readString,
+  readUrl,
+  type Environment,
+  type HostPort,
+} from './config.js';
+import { trustDomainDefault } from './dev-pki.js';
+import {
+  certsDirectoryDefault,
+  databaseUrlDefault,
+  processDefaults,
+  type MeshProcessName,
+} from './topology.js';
+
+export interface ProcessConfig {
+  readonly name: MeshProcessName;
+  readonly address: HostPort;
+  readonly metricsAddress: HostPort;
+  readonly certsDirectory: string;
+  readonly trustDomain: string;
+  /** How long in-flight calls may run after SIGTERM before they are cancelled. */
+  readonly drainGraceMs: number;
+  /** `<PREFIX>_DATABASE_URL`, else DATABASE_URL: each service can have its own database. */
+  readonly databaseUrl: string;
+  readonly databasePoolMax: number;
+}
+
+export function readProcessConfig(name: MeshProcessName, env: Environment): ProcessConfig {
+  const defaults = processDefaults[name];
+  const prefix = defaults.envPrefix;
+  const sharedDatabaseUrl = readUrl(env, 'DATABASE_URL', databaseUrlDefault).toString();
+  return {
+    name,
+    address: readAddress(env, `${prefix}_ADDR`, defaults.address),
+    metricsAddress: readAddress(env, `${prefix}_METRICS_ADDR`, defaults.metricsAddress),
+    certsDirectory: resolve(readString(env, 'CERTS_DIR', certsDirectoryDefault)),
+    trustDomain: readString(env, 'TRUST_DOMAIN', trustDomainDefault),
+    drainGraceMs: readInteger(env, 'DRAIN_GRACE_MS', 10_000, { min: 0, max: 300_000 }),
+    databaseUrl: readUrl(env, `${prefix}_DATABASE_URL`, sharedDatabaseUrl).toString(),
+    databasePoolMax: readInteger(env, 'DATABASE_POOL_MAX', 10, { min: 1, max: 200 }),
+  };
+}

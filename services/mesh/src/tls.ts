@@ -1,0 +1,61 @@
+// Mutual TLS for every gRPC server and client of the mesh. Servers require a client certificate
+// of the mesh CA; clients verify the server by its SPIFFE ID rather than by host name, because
+// Node's default check ignores URI SANs and mesh identities are SPIFFE IDs.
+import * as grpc from '@grpc/grpc-js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { checkServerIdentity, type PeerCertificate } from 'node:tls';
+
+export interface TlsIdentity {
+  readonly caPem: Buffer;
+  readonly certPem: Buffer;
+  readonly keyPem: Buffer;
+}
+
+/** Reads `<directory>/ca.crt` and `<directory>/<name>.{crt,key}`. */
+export function readTlsIdentity(directory: string, name: string): TlsIdentity {
+  return {
+    caPem: readFileSync(join(directory, 'ca.crt')),
+    certPem: readFileSync(join(directory, `${name}.crt`)),
+    keyPem: readFileSync(join(directory, `${name}.key`)),
+  };
+}
+
+export function serverCredentials(identity: TlsIdentity): grpc.ServerCredentials {
+  const requireClientCertificate = true;
+  return grpc.ServerCredentials.createSsl(
+    identity.caPem,
+    [{ cert_chain: identity.certPem, private_key: identity.keyPem }],
+    requireClientCertificate,
+  );
+}
+
+/**
+ * Client credentials presenting `identity`. With `expectedServerId` the server must present that
+ * SPIFFE ID; without it the ordinary host-name check applies (for non-mesh peers only).
+ */
+export function clientCredentials(
+  identity: TlsIdentity,
+  expectedServerId?: string,
+): grpc.ChannelCredentials {
+  return grpc.credentials.createSsl(identity.caPem, identity.keyPem, identity.certPem, {
+    checkServerIdentity: (hostname, certificate) =>
+      expectedServerId === undefined
+        ? checkServerIdentity(hostname, certificate)
+        : checkSpiffeId(certificate, expectedServerId),
+  });
+}
+
+/** The `URI:` entries of a certificate's subjectAltName that are SPIFFE IDs. */
+export function spiffeIdsOf(certificate: Pick<PeerCertificate, 'subjectaltname'>): string[] {
+  const names = certificate.subjectaltname ?? '';
+  return [...names.matchAll(/(?:^|, )URI:(spiffe:\/\/[^,\s]+)/g)].map((match) => match[1] ?? '');
+}
+
+function checkSpiffeId(certificate: PeerCertificate, expected: string): Error | undefined {
+  const presented = spiffeIdsOf(certificate);
+  if (presented.length === 1 && presented[0] === expected) return undefined;
+  return new Error(
+    `server identity mismatch: expected ${expected}, presented ${presented.join(', ') || 'no SPIFFE ID'}`,
+  );
+}

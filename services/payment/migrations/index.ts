@@ -1,0 +1,4 @@
+// Every migration of the `payment` schema, in order. Forward-only: a shipped migration never changes.
+import { baselineMigration, type Migration } from '../../mesh/src/database.js';
+
+export const migrations: readonly Migration[] = [baselineMigration];

@@ -1,0 +1,115 @@
+// `npm start`: the whole mesh on one machine. Creates the dev PKI if missing, makes sure Postgres
+// (embedded if need be) and Redis answer, creates the database, then runs account, ledger, payment
+// and gateway as separate processes, restarting any that dies, until Ctrl-C / SIGTERM.
+import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
+import { readInteger, readString, readUrl } from '../../mesh/src/config.js';
+import { ensureDatabase } from '../../mesh/src/database.js';
+import { ensureDevPki } from '../../mesh/src/dev-pki.js';
+import type { ReadyMessage } from '../../mesh/src/lifecycle.js';
+import {
+  certsDirectoryDefault,
+  databaseUrlDefault,
+  meshProcessNames,
+  redisUrlDefault,
+} from '../../mesh/src/topology.js';
+import { ChildProcessSupervisor } from './child-process-supervisor.js';
+import { ensurePostgres } from './postgres.js';
+import { ensureRedis } from './redis.js';
+
+const servicesDirectory = resolve(fileURLToPath(import.meta.url), '../../..');
+
+async function main(): Promise<void> {
+  const env = process.env;
+  const certsDirectory = resolve(readString(env, 'CERTS_DIR', certsDirectoryDefault));
+  const pki = await ensureDevPki(certsDirectory);
+  if (pki.written.length > 0) console.log(`certificates: wrote ${pki.written.join(', ')} to ${certsDirectory}`);
+
+  const databaseUrl = readUrl(env, 'DATABASE_URL', databaseUrlDefault).toString();
+  const postgres = await ensurePostgres(databaseUrl, resolve('.dev/postgres'));
+  if (await ensureDatabase(databaseUrl)) console.log(`created database ${new URL(databaseUrl).pathname.slice(1)}`);
+  const redis = await ensureRedis(readUrl(env, 'REDIS_URL', redisUrlDefault).toString());
+
+  const drainGraceMs = readInteger(env, 'DRAIN_GRACE_MS', 10_000, { min: 0, max: 300_000 });
+  const ready = new Map<string, ReadyMessage>();
+  const supervisor = new ChildProcessSupervisor(
+    meshProcessNames.map((name) => ({
+      name,
+      entryPoint: resolve(servicesDirectory, name, 'src/main.ts'),
+    })),
+    {
+      backoffInitialMs: 500,
+      backoffMaxMs: 30_000,
+      stableRunMs: 30_000,
+      stopGraceMs: drainGraceMs + 5_000,
+      onReady: (message, restarts) => {
+        if (restarts > 0) {
+          console.log(`${message.name} is back (restart ${restarts}) at ${message.address}`);
+          return;
+        }
+        ready.set(message.name, message);
+        if (ready.size === meshProcessNames.length) {
+          printReady([...ready.values()], { databaseUrl, embeddedPostgres: postgres.embedded });
+        }
+      },
+      onExit: (name, code, signal, restartInMs) => {
+        console.error(
+          `${name} exited (${signal ?? `code ${code}`}); restarting in ${restartInMs} ms`,
+        );
+      },
+    },
+  );
+  supervisor.start();
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping the mesh`);
+    supervisor
+      .stop()
+      .then(() => redis.stop())
+      .then(() => postgres.stop())
+      .then(
+        () => {
+          console.log('stopped');
+          process.exit(0);
+        },
+        (error: unknown) => {
+          console.error(`stop failed: ${String(error)}`);
+          process.exit(1);
+        },
+      );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+function printReady(
+  processes: readonly ReadyMessage[],
+  database: { databaseUrl: string; embeddedPostgres: boolean },
+): void {
+  const lines = ['', 'Clearmesh is running:'];
+  for (const name of meshProcessNames) {
+    const message = processes.find((candidate) => candidate.name === name);
+    if (message === undefined) continue;
+    const kind = name === 'gateway' ? 'https://' : 'grpcs://';
+    lines.push(
+      `  ${name.padEnd(8)} ${(kind + message.address).padEnd(26)} metrics http://${message.metricsAddress}/metrics`,
+    );
+  }
+  const where = new URL(database.databaseUrl);
+  where.password = '';
+  lines.push(
+    `  postgres ${where.host}${where.pathname}${database.embeddedPostgres ? ' (embedded, data in .dev/postgres)' : ''}`,
+    '  certificates in .dev/certs (client identity for operators: admin.crt / admin.key)',
+    'Press Ctrl-C to stop.',
+    '',
+  );
+  console.log(lines.join('\n'));
+}
+
+main().catch((error: unknown) => {
+  console.error(`clearmesh: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

@@ -1,0 +1,59 @@
+// Starts a real mesh server on 127.0.0.1:0 with the run's real certificates, and opens real
+// channels to it. Callers stop what they start (after hooks), so no test leaks a listener.
+import * as grpc from '@grpc/grpc-js';
+import { pino } from 'pino';
+import {
+  startMeshServer,
+  type MeshServer,
+  type ServiceRegistration,
+} from '../../services/mesh/src/server.js';
+import { serverCredentials } from '../../services/mesh/src/tls.js';
+import { testRun } from './test-run.js';
+
+export const silentLogger = pino({ level: process.env['LOG_LEVEL'] ?? 'silent' });
+
+export async function startTestServer(options: {
+  services: readonly ServiceRegistration[];
+  /** Which dev identity the server presents; default ledger. */
+  identity?: string;
+}): Promise<MeshServer> {
+  return startMeshServer({
+    address: { host: '127.0.0.1', port: 0 },
+    credentials: serverCredentials(testRun().pki.identity(options.identity ?? 'ledger')),
+    services: options.services,
+    logger: silentLogger,
+  });
+}
+
+type UnaryMethod<Request, Response> = (
+  request: Request,
+  metadata: grpc.Metadata,
+  options: Partial<grpc.CallOptions>,
+  callback: (error: grpc.ServiceError | null, response: Response) => void,
+) => grpc.ClientUnaryCall;
+
+/** One unary call as a promise, with a deadline (every call in the mesh has one). */
+export function unaryCall<Request, Response>(
+  method: UnaryMethod<Request, Response>,
+  request: Request,
+  deadlineMs = 5_000,
+): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    method(request, new grpc.Metadata(), { deadline: Date.now() + deadlineMs }, (error, response) => {
+      if (error === null) resolve(response);
+      else reject(error);
+    });
+  });
+}
+
+/** The status code a call failed with; fails the test if the call succeeded. */
+export async function statusOf(call: Promise<unknown>): Promise<grpc.status> {
+  try {
+    await call;
+  } catch (error) {
+    const code = (error as Partial<grpc.ServiceError>).code;
+    if (code === undefined) throw error;
+    return code;
+  }
+  throw new Error('expected the call to fail, but it succeeded');
+}
