@@ -18,7 +18,7 @@ export default tseslint.config(
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/restrict-template-expressions': [
         'error',
-        { allowNumber: true, allowBigInt: true, allowBoolean: true },
+        { allowNumber: true, allowBoolean: true },
       ],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
       'import-x/no-cycle': ['error', { ignoreExternal: true }],
@@ -50,7 +50,12 @@ export default tseslint.config(
   },
   {
     // Command-line programs talk to a terminal.
-    files: ['scripts/**/*.ts', 'services/supervisor/**/*.ts', 'clients/cli/**/*.ts', 'bench/**/*.ts'],
+    files: [
+      'scripts/**/*.ts',
+      'services/supervisor/**/*.ts',
+      'clients/cli/**/*.ts',
+      'bench/**/*.ts',
+    ],
     rules: { 'no-console': 'off' },
   },
   {

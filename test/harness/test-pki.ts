@@ -38,7 +38,8 @@ export async function createTestPki(): Promise<TestPki> {
     trustDomain: trustDomainDefault,
     authority,
     identity: (name) => readTlsIdentity(certsDirectory, name),
-    issue: async (options) => toIdentity(authority.certPem, await issueCertificate(authority, options)),
+    issue: async (options) =>
+      toIdentity(authority.certPem, await issueCertificate(authority, options)),
     destroy: () => rm(directory, { recursive: true, force: true }),
   };
 }

@@ -39,10 +39,15 @@ export function unaryCall<Request, Response>(
   deadlineMs = 5_000,
 ): Promise<Response> {
   return new Promise((resolve, reject) => {
-    method(request, new grpc.Metadata(), { deadline: Date.now() + deadlineMs }, (error, response) => {
-      if (error === null) resolve(response);
-      else reject(error);
-    });
+    method(
+      request,
+      new grpc.Metadata(),
+      { deadline: Date.now() + deadlineMs },
+      (error, response) => {
+        if (error === null) resolve(response);
+        else reject(error);
+      },
+    );
   });
 }
 

@@ -54,7 +54,11 @@ export async function startGatewayServer(options: {
     address,
     shutdown: async (graceMs) => {
       serving = false;
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = new Promise<void>((resolve) => {
+        server.close(() => {
+          resolve();
+        });
+      });
       const timer = setTimeout(() => {
         for (const socket of sockets) socket.destroy();
       }, graceMs);

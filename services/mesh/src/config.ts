@@ -23,7 +23,9 @@ export function readAddress(env: Environment, name: string, fallback: string): H
   const port = Number(match?.[3]);
   const host = match?.[1] ?? match?.[2];
   if (host === undefined || !Number.isInteger(port) || port > 65535) {
-    throw new ConfigError(`${name}=${text} is not an address: expected host:port, e.g. ${fallback}`);
+    throw new ConfigError(
+      `${name}=${text} is not an address: expected host:port, e.g. ${fallback}`,
+    );
   }
   return { host, port };
 }
@@ -55,5 +57,7 @@ export function readUrl(env: Environment, name: string, fallback: string): URL {
 }
 
 export function formatAddress(address: HostPort): string {
-  return address.host.includes(':') ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
+  return address.host.includes(':')
+    ? `[${address.host}]:${address.port}`
+    : `${address.host}:${address.port}`;
 }

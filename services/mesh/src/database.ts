@@ -36,9 +36,15 @@ export async function migrateSchema(
 ): Promise<string[]> {
   await db.raw('CREATE SCHEMA IF NOT EXISTS ??', [schema]);
   const source: Knex.MigrationSource<Migration> = {
-    getMigrations: () => Promise.resolve([...migrations].sort((a, b) => a.name.localeCompare(b.name))),
+    getMigrations: () =>
+      Promise.resolve([...migrations].sort((a, b) => a.name.localeCompare(b.name))),
     getMigrationName: (migration) => migration.name,
-    getMigration: (migration) => Promise.resolve({ up: (knex: Knex) => migration.up(knex) }),
+    getMigration: (migration) =>
+      Promise.resolve({
+        up: (knex: Knex) => migration.up(knex),
+        // knex insists on a down; ours are forward-only, so rolling back is refused loudly.
+        down: () => Promise.reject(new Error(`${migration.name} is forward-only`)),
+      }),
   };
   const [, applied] = (await db.migrate.latest({
     migrationSource: source,

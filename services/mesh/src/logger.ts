@@ -9,6 +9,9 @@ export function createLogger(service: string, level = process.env['LOG_LEVEL'] ?
     level,
     base: { service },
     // Secrets never belong in logs; these paths are dropped should a caller pass them by mistake.
-    redact: { paths: ['*.client_secret', '*.clientSecret', '*.access_token', '*.password'], remove: true },
+    redact: {
+      paths: ['*.client_secret', '*.clientSecret', '*.access_token', '*.password'],
+      remove: true,
+    },
   });
 }

@@ -8,7 +8,7 @@ import * as x509 from '@peculiar/x509';
 
 type CryptoKey = webcrypto.CryptoKey;
 
-x509.cryptoProvider.set(webcrypto as unknown as ReturnType<typeof x509.cryptoProvider.get>);
+x509.cryptoProvider.set(webcrypto);
 
 const signingAlgorithm = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 const dayMs = 24 * 60 * 60 * 1000;

@@ -47,7 +47,8 @@ export async function startMeshServer(options: MeshServerOptions): Promise<MeshS
   });
   const health = new HealthStatusBoard(options.services.map((service) => service.name));
   server.addService(HealthService, health.implementation);
-  for (const service of options.services) server.addService(service.definition, service.implementation);
+  for (const service of options.services)
+    server.addService(service.definition, service.implementation);
 
   const requested = formatAddress(options.address);
   const port = await new Promise<number>((resolve, reject) => {
@@ -102,7 +103,10 @@ export function unimplementedService(
 ): grpc.UntypedServiceImplementation {
   const implementation: grpc.UntypedServiceImplementation = {};
   for (const [name, method] of Object.entries(definition)) {
-    const status = { code: grpc.status.UNIMPLEMENTED, details: `${method.path} is not implemented` };
+    const status = {
+      code: grpc.status.UNIMPLEMENTED,
+      details: `${method.path} is not implemented`,
+    };
     implementation[name] = method.responseStream
       ? (call: grpc.ServerWritableStream<unknown, unknown>) => {
           call.emit('error', status);

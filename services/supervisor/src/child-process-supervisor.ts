@@ -8,6 +8,8 @@ import { isReadyMessage, type ReadyMessage } from '../../mesh/src/lifecycle.js';
 export interface ChildSpec {
   readonly name: string;
   readonly entryPoint: string;
+  /** Environment of the child; default: the supervisor's own. */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 export interface SupervisorOptions {
@@ -60,6 +62,7 @@ export class ChildProcessSupervisor {
     entry.restartTimer = undefined;
     const child = fork(entry.spec.entryPoint, [], {
       execArgv: ['--import', 'tsx'],
+      env: entry.spec.env ?? process.env,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     entry.child = child;
@@ -71,7 +74,8 @@ export class ChildProcessSupervisor {
       entry.child = undefined;
       if (this.stopping) return;
       const ranMs = Date.now() - entry.startedAt;
-      entry.consecutiveFailures = ranMs >= this.options.stableRunMs ? 1 : entry.consecutiveFailures + 1;
+      entry.consecutiveFailures =
+        ranMs >= this.options.stableRunMs ? 1 : entry.consecutiveFailures + 1;
       const delayMs = Math.min(
         this.options.backoffMaxMs,
         this.options.backoffInitialMs * 2 ** (entry.consecutiveFailures - 1),

