@@ -1,8 +1,8 @@
 // The account service process. Its RPCs answer UNIMPLEMENTED until they are built; the mesh runtime
-// already gives it mTLS, health, metrics, migrations and a graceful drain.
+// already gives it mTLS, identity, authorization, health, metrics, migrations and a drain.
 import { AccountServiceService } from '../../../gen/grpc-js/clearmesh/account/v1/account_service.js';
 import { runGrpcService } from '../../mesh/src/grpc-service-main.js';
-import { unimplementedService } from '../../mesh/src/server.js';
+import { notImplementedHandlers, serviceRegistration } from '../../mesh/src/server.js';
 import { migrations } from '../migrations/index.js';
 
 runGrpcService({
@@ -10,10 +10,6 @@ runGrpcService({
   schema: 'account',
   migrations,
   services: () => [
-    {
-      name: 'clearmesh.account.v1.AccountService',
-      definition: AccountServiceService,
-      implementation: unimplementedService(AccountServiceService),
-    },
+    serviceRegistration(AccountServiceService, notImplementedHandlers(AccountServiceService)),
   ],
 });

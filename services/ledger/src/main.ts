@@ -1,8 +1,8 @@
 // The ledger service process. Its RPCs answer UNIMPLEMENTED until they are built; the mesh runtime
-// already gives it mTLS, health, metrics, migrations and a graceful drain.
+// already gives it mTLS, identity, authorization, health, metrics, migrations and a drain.
 import { LedgerServiceService } from '../../../gen/grpc-js/clearmesh/ledger/v1/ledger_service.js';
 import { runGrpcService } from '../../mesh/src/grpc-service-main.js';
-import { unimplementedService } from '../../mesh/src/server.js';
+import { notImplementedHandlers, serviceRegistration } from '../../mesh/src/server.js';
 import { migrations } from '../migrations/index.js';
 
 runGrpcService({
@@ -10,10 +10,6 @@ runGrpcService({
   schema: 'ledger',
   migrations,
   services: () => [
-    {
-      name: 'clearmesh.ledger.v1.LedgerService',
-      definition: LedgerServiceService,
-      implementation: unimplementedService(LedgerServiceService),
-    },
+    serviceRegistration(LedgerServiceService, notImplementedHandlers(LedgerServiceService)),
   ],
 });

@@ -6,7 +6,9 @@ import { announceReady, exitOnStartupFailure, stopOnSignals } from './lifecycle.
 import { createLogger, type Logger } from './logger.js';
 import { createMetricsRegistry, startMetricsServer } from './metrics-server.js';
 import { startMeshServer, type ServiceRegistration } from './server.js';
-import { readTlsIdentity, serverCredentials } from './tls.js';
+import { AuthorizationPolicy } from './authorization-policy.js';
+import { meshMethodPaths } from './service-catalog.js';
+import { certificateFiles, reloadingServerCredentials, watchCertificates } from './tls.js';
 import type { MeshProcessName } from './topology.js';
 import type { Registry } from 'prom-client';
 
@@ -30,6 +32,7 @@ export function runGrpcService(spec: GrpcServiceSpec): void {
 
 async function start(spec: GrpcServiceSpec, logger: Logger): Promise<void> {
   const config = readProcessConfig(spec.name, process.env);
+  const policy = AuthorizationPolicy.load(config.policyFile, meshMethodPaths);
   const db = connectDatabase(config.databaseUrl, {
     schema: spec.schema,
     poolMax: config.databasePoolMax,
@@ -40,11 +43,19 @@ async function start(spec: GrpcServiceSpec, logger: Logger): Promise<void> {
 
   const registry = createMetricsRegistry(spec.name);
   const metrics = await startMetricsServer(registry, config.metricsAddress);
+  const certificates = watchCertificates(
+    certificateFiles(config.certsDirectory, spec.name),
+    config.certificateRefreshIntervalMs,
+  );
   const server = await startMeshServer({
     address: config.address,
-    credentials: serverCredentials(readTlsIdentity(config.certsDirectory, spec.name)),
+    credentials: reloadingServerCredentials(certificates),
     services: spec.services({ db, logger, registry }),
+    policy,
+    trustDomain: config.trustDomain,
+    registry,
     logger,
+    deadlineMaxMs: config.deadlineMaxMs,
   });
   stopOnSignals(logger, async () => {
     await server.shutdown(config.drainGraceMs);

@@ -8,7 +8,9 @@ import {
   type Environment,
   type HostPort,
 } from './config.js';
+import { defaultPolicyPath } from './authorization-policy.js';
 import { trustDomainDefault } from './dev-pki.js';
+import { deadlineMaxMsDefault } from './server.js';
 import {
   certsDirectoryDefault,
   databaseUrlDefault,
@@ -27,6 +29,12 @@ export interface ProcessConfig {
   /** `<PREFIX>_DATABASE_URL`, else DATABASE_URL: each service can have its own database. */
   readonly databaseUrl: string;
   readonly databasePoolMax: number;
+  /** The authorization policy (JSON); default services/mesh/policy/default-policy.json. */
+  readonly policyFile: string;
+  /** How often certificate files are checked for rotation. */
+  readonly certificateRefreshIntervalMs: number;
+  /** Cap and default for a unary call's deadline. */
+  readonly deadlineMaxMs: number;
 }
 
 export function readProcessConfig(name: MeshProcessName, env: Environment): ProcessConfig {
@@ -42,5 +50,14 @@ export function readProcessConfig(name: MeshProcessName, env: Environment): Proc
     drainGraceMs: readInteger(env, 'DRAIN_GRACE_MS', 10_000, { min: 0, max: 300_000 }),
     databaseUrl: readUrl(env, `${prefix}_DATABASE_URL`, sharedDatabaseUrl).toString(),
     databasePoolMax: readInteger(env, 'DATABASE_POOL_MAX', 10, { min: 1, max: 200 }),
+    policyFile: resolve(readString(env, 'POLICY_FILE', defaultPolicyPath)),
+    certificateRefreshIntervalMs: readInteger(env, 'CERT_REFRESH_INTERVAL_MS', 60_000, {
+      min: 100,
+      max: 86_400_000,
+    }),
+    deadlineMaxMs: readInteger(env, 'DEADLINE_MAX_MS', deadlineMaxMsDefault, {
+      min: 1,
+      max: 600_000,
+    }),
   };
 }

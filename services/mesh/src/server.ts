@@ -1,23 +1,73 @@
-// A gRPC server of the mesh: mTLS only, grpc.health.v1.Health on every server, explicit limits,
-// and a graceful drain (health NOT_SERVING, stop accepting, let in-flight calls finish within a
-// grace period, then cut the rest).
+// A gRPC server of the mesh: mTLS only, every service behind the RPC runtime (identity, policy,
+// deadlines, logs, metrics, error boundary), grpc.health.v1.Health, explicit limits, and a
+// graceful drain (health NOT_SERVING, refuse new calls, let in-flight calls finish within a grace
+// period, then cut the rest).
 import * as grpc from '@grpc/grpc-js';
+import type { Registry } from 'prom-client';
+import type { AuthorizationPolicy } from './authorization-policy.js';
 import { formatAddress, type HostPort } from './config.js';
+import { MeshError } from './errors.js';
 import { HealthService, HealthStatusBoard } from './health.js';
+import { PeerIdentityResolver } from './identity.js';
 import type { Logger } from './logger.js';
+import { RpcMetrics } from './rpc-metrics.js';
+import { implementService, type RpcRuntime, type ServiceHandlers } from './rpc-runtime.js';
 
 export interface ServiceRegistration {
   /** Fully qualified service name, e.g. clearmesh.ledger.v1.LedgerService. */
   readonly name: string;
   readonly definition: grpc.ServiceDefinition;
-  readonly implementation: grpc.UntypedServiceImplementation;
+  bind(runtime: RpcRuntime): grpc.UntypedServiceImplementation;
+}
+
+/** A service and its typed handlers, to be served behind the runtime. */
+export function serviceRegistration<Definition extends grpc.ServiceDefinition>(
+  definition: Definition,
+  handlers: ServiceHandlers<Definition>,
+): ServiceRegistration {
+  const firstPath = Object.values(definition)[0]?.path ?? '/unknown/';
+  return {
+    name: firstPath.slice(1, firstPath.lastIndexOf('/')),
+    definition,
+    bind: (runtime) => implementService(definition, handlers, runtime),
+  };
+}
+
+/** Handlers for a service whose RPCs are not built yet: each answers UNIMPLEMENTED. */
+export function notImplementedHandlers<Definition extends grpc.ServiceDefinition>(
+  definition: Definition,
+): ServiceHandlers<Definition> {
+  const handlers: Record<string, unknown> = {};
+  for (const [name, method] of Object.entries(definition)) {
+    const error = (): MeshError =>
+      new MeshError(
+        grpc.status.UNIMPLEMENTED,
+        'NOT_IMPLEMENTED',
+        `${method.path} is not implemented`,
+      );
+    handlers[name] = method.responseStream
+      ? () => ({
+          [Symbol.iterator]: () => ({
+            next: () => {
+              throw error();
+            },
+          }),
+        })
+      : () => Promise.reject(error());
+  }
+  return handlers as ServiceHandlers<Definition>;
 }
 
 export interface MeshServerOptions {
   readonly address: HostPort;
   readonly credentials: grpc.ServerCredentials;
   readonly services: readonly ServiceRegistration[];
+  readonly policy: AuthorizationPolicy;
+  readonly trustDomain: string;
+  readonly registry: Registry;
   readonly logger: Logger;
+  readonly deadlineMaxMs?: number;
+  readonly streamDeadlineMaxMs?: number;
 }
 
 export interface MeshServer {
@@ -33,6 +83,8 @@ export interface MeshServer {
 export const messageSizeMaxBytes = 4 * 1024 * 1024;
 export const metadataSizeMaxBytes = 16 * 1024;
 export const concurrentStreamsMax = 256;
+export const deadlineMaxMsDefault = 30_000;
+export const streamDeadlineMaxMsDefault = 60 * 60_000;
 
 export async function startMeshServer(options: MeshServerOptions): Promise<MeshServer> {
   const server = new grpc.Server({
@@ -45,10 +97,17 @@ export async function startMeshServer(options: MeshServerOptions): Promise<MeshS
     'grpc.keepalive_permit_without_calls': 1,
     'grpc.http2.min_ping_interval_without_data_ms': 10_000,
   });
+  const runtime: RpcRuntime = {
+    identity: new PeerIdentityResolver(options.trustDomain),
+    policy: options.policy,
+    metrics: new RpcMetrics(options.registry, 'server'),
+    logger: options.logger,
+    deadlineMaxMs: options.deadlineMaxMs ?? deadlineMaxMsDefault,
+    streamDeadlineMaxMs: options.streamDeadlineMaxMs ?? streamDeadlineMaxMsDefault,
+  };
   const health = new HealthStatusBoard(options.services.map((service) => service.name));
-  server.addService(HealthService, health.implementation);
-  for (const service of options.services)
-    server.addService(service.definition, service.implementation);
+  const registrations = [serviceRegistration(HealthService, health.handlers), ...options.services];
+  for (const service of registrations) server.addService(service.definition, service.bind(runtime));
 
   const requested = formatAddress(options.address);
   const port = await new Promise<number>((resolve, reject) => {
@@ -94,26 +153,9 @@ async function drain(
   }
 }
 
-/**
- * Handlers for a service whose RPCs are not built yet: every method answers UNIMPLEMENTED, so the
- * contract is served (and discoverable) while the behaviour lands RPC by RPC.
- */
-export function unimplementedService(
-  definition: grpc.ServiceDefinition,
-): grpc.UntypedServiceImplementation {
-  const implementation: grpc.UntypedServiceImplementation = {};
-  for (const [name, method] of Object.entries(definition)) {
-    const status = {
-      code: grpc.status.UNIMPLEMENTED,
-      details: `${method.path} is not implemented`,
-    };
-    implementation[name] = method.responseStream
-      ? (call: grpc.ServerWritableStream<unknown, unknown>) => {
-          call.emit('error', status);
-        }
-      : (_call: unknown, callback: grpc.sendUnaryData<unknown>) => {
-          callback(status);
-        };
-  }
-  return implementation;
+/** Every method path of the given service definitions (for validating policies). */
+export function methodPathsOf(definitions: readonly grpc.ServiceDefinition[]): string[] {
+  return definitions.flatMap((definition) =>
+    Object.values(definition).map((method) => method.path),
+  );
 }

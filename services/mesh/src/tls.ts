@@ -5,6 +5,7 @@ import * as grpc from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
+import { spiffeIdsOf } from './identity.js';
 
 export interface TlsIdentity {
   readonly caPem: Buffer;
@@ -19,6 +20,51 @@ export function readTlsIdentity(directory: string, name: string): TlsIdentity {
     certPem: readFileSync(join(directory, `${name}.crt`)),
     keyPem: readFileSync(join(directory, `${name}.key`)),
   };
+}
+
+export interface CertificateFiles {
+  readonly caCertificateFile: string;
+  readonly certificateFile: string;
+  readonly privateKeyFile: string;
+}
+
+export function certificateFiles(directory: string, name: string): CertificateFiles {
+  return {
+    caCertificateFile: join(directory, 'ca.crt'),
+    certificateFile: join(directory, `${name}.crt`),
+    privateKeyFile: join(directory, `${name}.key`),
+  };
+}
+
+export type CertificateWatcher = grpc.experimental.FileWatcherCertificateProvider;
+
+/**
+ * Watches a CA and an identity on disk: rotated files are picked up within `refreshIntervalMs`
+ * and used for new connections, without a restart. Existing connections keep their handshake.
+ */
+export function watchCertificates(
+  files: CertificateFiles,
+  refreshIntervalMs: number,
+): CertificateWatcher {
+  return new grpc.experimental.FileWatcherCertificateProvider({ ...files, refreshIntervalMs });
+}
+
+export function reloadingServerCredentials(watcher: CertificateWatcher): grpc.ServerCredentials {
+  const requireClientCertificate = true;
+  return grpc.experimental.createCertificateProviderServerCredentials(
+    watcher,
+    watcher,
+    requireClientCertificate,
+  );
+}
+
+export function reloadingClientCredentials(
+  watcher: CertificateWatcher,
+  expectedServerId: string,
+): grpc.ChannelCredentials {
+  return grpc.experimental.createCertificateProviderChannelCredentials(watcher, watcher, {
+    checkServerIdentity: (_hostname, certificate) => checkSpiffeId(certificate, expectedServerId),
+  });
 }
 
 export function serverCredentials(identity: TlsIdentity): grpc.ServerCredentials {
@@ -44,12 +90,6 @@ export function clientCredentials(
         ? checkServerIdentity(hostname, certificate)
         : checkSpiffeId(certificate, expectedServerId),
   });
-}
-
-/** The `URI:` entries of a certificate's subjectAltName that are SPIFFE IDs. */
-export function spiffeIdsOf(certificate: Pick<PeerCertificate, 'subjectaltname'>): string[] {
-  const names = certificate.subjectaltname ?? '';
-  return [...names.matchAll(/(?:^|, )URI:(spiffe:\/\/[^,\s]+)/g)].map((match) => match[1] ?? '');
 }
 
 function checkSpiffeId(certificate: PeerCertificate, expected: string): Error | undefined {

@@ -1,0 +1,39 @@
+// W3C Trace Context (traceparent) for calls across the mesh: a call keeps its caller's trace id
+// and gets a span id of its own; a call without a valid traceparent starts a new trace.
+import { randomBytes } from 'node:crypto';
+
+export const traceparentKey = 'traceparent';
+
+export interface TraceContext {
+  /** 32 lower-case hex digits, not all zero. */
+  readonly traceId: string;
+  /** 16 lower-case hex digits, not all zero: this span. */
+  readonly spanId: string;
+  /** Two hex digits; 01 = sampled. */
+  readonly flags: string;
+}
+
+const traceparentPattern = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+
+export function parseTraceparent(value: unknown): TraceContext | undefined {
+  if (typeof value !== 'string') return undefined;
+  const match = traceparentPattern.exec(value.trim());
+  if (match === null) return undefined;
+  const [, traceId, spanId, flags] = match;
+  if (traceId === undefined || spanId === undefined || flags === undefined) return undefined;
+  if (/^0+$/.test(traceId) || /^0+$/.test(spanId)) return undefined;
+  return { traceId, spanId, flags };
+}
+
+/** A new span: a child of `parent` when there is one, else the root of a new trace. */
+export function childSpan(parent: TraceContext | undefined): TraceContext {
+  return {
+    traceId: parent?.traceId ?? randomBytes(16).toString('hex'),
+    spanId: randomBytes(8).toString('hex'),
+    flags: parent?.flags ?? '01',
+  };
+}
+
+export function formatTraceparent(context: TraceContext): string {
+  return `00-${context.traceId}-${context.spanId}-${context.flags}`;
+}
