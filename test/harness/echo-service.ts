@@ -5,6 +5,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { MeshError, type ErrorReason } from '../../services/mesh/src/errors.js';
 import type { ServiceHandlers } from '../../services/mesh/src/rpc-runtime.js';
+import type { MeshClient } from '../../clients/internal/src/index.js';
 
 export interface EchoRequest {
   readonly text?: string;
@@ -14,6 +15,10 @@ export interface EchoRequest {
   readonly fail?: { code: grpc.status; reason: ErrorReason };
   /** Throw a plain Error with this message (must become a generic INTERNAL). */
   readonly crash?: string;
+  /** Fail the first `times` calls carrying this key with `code` / `reason`, then answer. */
+  readonly failFirst?: { key: string; times: number; code: grpc.status; reason: ErrorReason };
+  /** Also call the downstream echo server, passing this call's context on. */
+  readonly relay?: boolean;
 }
 
 export interface EchoResponse {
@@ -23,6 +28,9 @@ export interface EchoResponse {
   readonly scopes: readonly string[];
   readonly deadlineRemainingMs: number;
   readonly traceId: string;
+  /** How many calls with the request's failFirst key the server has seen, this one included. */
+  readonly attempt: number;
+  readonly downstream: EchoResponse | null;
 }
 
 const json = {
@@ -49,30 +57,53 @@ export const EchoService = {
 
 export const EchoClient = grpc.makeGenericClientConstructor(EchoService, 'EchoService');
 
-export const echoHandlers: ServiceHandlers<typeof EchoService> = {
-  echo: async (request, context) => {
-    if (request.delayMs !== undefined) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, request.delayMs);
-        context.signal.addEventListener('abort', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
-    if (request.fail !== undefined)
-      throw new MeshError(request.fail.code, request.fail.reason, 'told to fail');
-    if (request.crash !== undefined) throw new Error(request.crash);
-    return {
-      text: request.text ?? '',
-      principal: context.principal.id,
-      partnerId: context.partner?.partnerId ?? null,
-      scopes: context.partner?.scopes ?? [],
-      deadlineRemainingMs: context.deadline.getTime() - Date.now(),
-      traceId: context.trace.traceId,
-    };
-  },
-  count: function* (request) {
-    for (let n = 1; n <= request.to; n += 1) yield { n };
-  },
-};
+/** The echo server's handlers; `downstream` is the client a relay call goes through. */
+export function createEchoHandlers(
+  downstream?: MeshClient<typeof EchoService>,
+): ServiceHandlers<typeof EchoService> {
+  const attempts = new Map<string, number>();
+  return {
+    echo: async (request, context) => {
+      if (request.delayMs !== undefined) await waitOrAbort(request.delayMs, context.signal);
+      if (request.fail !== undefined) {
+        throw new MeshError(request.fail.code, request.fail.reason, 'told to fail');
+      }
+      if (request.crash !== undefined) throw new Error(request.crash);
+      let attempt = 1;
+      if (request.failFirst !== undefined) {
+        const { key, times, code, reason } = request.failFirst;
+        attempt = (attempts.get(key) ?? 0) + 1;
+        attempts.set(key, attempt);
+        if (attempt <= times) throw new MeshError(code, reason, `failing attempt ${attempt}`);
+      }
+      let relayed: EchoResponse | null = null;
+      if (request.relay === true) {
+        if (downstream === undefined) throw new Error('relay requested but no downstream');
+        relayed = await downstream.call.echo({ text: request.text ?? '' }, { context });
+      }
+      return {
+        text: request.text ?? '',
+        principal: context.principal.id,
+        partnerId: context.partner?.partnerId ?? null,
+        scopes: context.partner?.scopes ?? [],
+        deadlineRemainingMs: context.deadline.getTime() - Date.now(),
+        traceId: context.trace.traceId,
+        attempt,
+        downstream: relayed,
+      };
+    },
+    count: function* (request) {
+      for (let n = 1; n <= request.to; n += 1) yield { n };
+    },
+  };
+}
+
+function waitOrAbort(delayMs: number, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, delayMs);
+    signal.addEventListener('abort', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}

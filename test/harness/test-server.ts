@@ -17,13 +17,14 @@ import {
   type ServiceRegistration,
 } from '../../services/mesh/src/server.js';
 import { serverCredentials } from '../../services/mesh/src/tls.js';
-import { echoHandlers, EchoService } from './echo-service.js';
+import { createEchoHandlers, EchoService } from './echo-service.js';
 import { testRun } from './test-run.js';
 
 export const silentLogger = pino({ level: process.env['LOG_LEVEL'] ?? 'silent' });
 
-export const echoRegistration = (): ServiceRegistration =>
-  serviceRegistration(EchoService, echoHandlers);
+export const echoRegistration = (
+  downstream?: Parameters<typeof createEchoHandlers>[0],
+): ServiceRegistration => serviceRegistration(EchoService, createEchoHandlers(downstream));
 
 /**
  * The default policy plus the test EchoService for service/payment, service/gateway and

@@ -8,7 +8,12 @@ import { createMetricsRegistry, startMetricsServer } from './metrics-server.js';
 import { startMeshServer, type ServiceRegistration } from './server.js';
 import { AuthorizationPolicy } from './authorization-policy.js';
 import { meshMethodPaths } from './service-catalog.js';
-import { certificateFiles, reloadingServerCredentials, watchCertificates } from './tls.js';
+import {
+  certificateFiles,
+  certificatesLoaded,
+  reloadingServerCredentials,
+  watchCertificates,
+} from './tls.js';
 import type { MeshProcessName } from './topology.js';
 import type { Registry } from 'prom-client';
 
@@ -43,10 +48,8 @@ async function start(spec: GrpcServiceSpec, logger: Logger): Promise<void> {
 
   const registry = createMetricsRegistry(spec.name);
   const metrics = await startMetricsServer(registry, config.metricsAddress);
-  const certificates = watchCertificates(
-    certificateFiles(config.certsDirectory, spec.name),
-    config.certificateRefreshIntervalMs,
-  );
+  const files = certificateFiles(config.certsDirectory, spec.name);
+  const certificates = watchCertificates(files, config.certificateRefreshIntervalMs);
   const server = await startMeshServer({
     address: config.address,
     credentials: reloadingServerCredentials(certificates),
@@ -57,6 +60,7 @@ async function start(spec: GrpcServiceSpec, logger: Logger): Promise<void> {
     logger,
     deadlineMaxMs: config.deadlineMaxMs,
   });
+  await certificatesLoaded(certificates, files);
   stopOnSignals(logger, async () => {
     await server.shutdown(config.drainGraceMs);
     await metrics.close();

@@ -49,6 +49,49 @@ export function watchCertificates(
   return new grpc.experimental.FileWatcherCertificateProvider({ ...files, refreshIntervalMs });
 }
 
+/**
+ * Resolves once the watcher has read a CA and an identity; rejects if a file cannot be read.
+ * A server is ready only after this: before it, a handshake has no certificate to present.
+ */
+export function certificatesLoaded(
+  watcher: CertificateWatcher,
+  files: CertificateFiles,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let identityLoaded = false;
+    let caLoaded = false;
+    const settle = (): void => {
+      if (!identityLoaded || !caLoaded) return;
+      watcher.removeIdentityCertificateListener(onIdentity);
+      watcher.removeCaCertificateListener(onCa);
+      resolve();
+    };
+    const fail = (what: string): void => {
+      watcher.removeIdentityCertificateListener(onIdentity);
+      watcher.removeCaCertificateListener(onCa);
+      reject(new Error(`cannot read ${what}`));
+    };
+    const onIdentity = (update: unknown): void => {
+      if (update === null) {
+        fail(`${files.certificateFile} or ${files.privateKeyFile}`);
+        return;
+      }
+      identityLoaded = true;
+      settle();
+    };
+    const onCa = (update: unknown): void => {
+      if (update === null) {
+        fail(files.caCertificateFile);
+        return;
+      }
+      caLoaded = true;
+      settle();
+    };
+    watcher.addIdentityCertificateListener(onIdentity);
+    watcher.addCaCertificateListener(onCa);
+  });
+}
+
 export function reloadingServerCredentials(watcher: CertificateWatcher): grpc.ServerCredentials {
   const requireClientCertificate = true;
   return grpc.experimental.createCertificateProviderServerCredentials(

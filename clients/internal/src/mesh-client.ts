@@ -1,0 +1,290 @@
+// A typed, promise-based client for one downstream service of the mesh, built from its generated
+// definition: mTLS as the caller's identity, the server checked by SPIFFE ID, a deadline on every
+// call (the caller's remaining one when given a server context), trace propagation, one circuit
+// breaker for the service, retries only where the retry rules allow, and grpc_client_* metrics.
+import * as grpc from '@grpc/grpc-js';
+import type { Registry } from 'prom-client';
+import type { PartnerIdentity } from '../../../services/mesh/src/rpc-runtime.js';
+import { partnerIdKey, partnerScopesKey } from '../../../services/mesh/src/rpc-runtime.js';
+import { RpcMetrics, type MethodMetrics } from '../../../services/mesh/src/rpc-metrics.js';
+import { messageSizeMaxBytes } from '../../../services/mesh/src/server.js';
+import {
+  childSpan,
+  formatTraceparent,
+  traceparentKey,
+  type TraceContext,
+} from '../../../services/mesh/src/trace-context.js';
+import { breakerOptionsDefault, ServiceBreaker, type BreakerOptions } from './circuit-breaker.js';
+import { ClientError } from './client-error.js';
+import { RetryBudget, type RetryBudgetOptions } from './retry-budget.js';
+import { isRetryableFailure, mayRetry, never, type RetryRule } from './retry-policy.js';
+
+export interface RetryOptions {
+  /** Attempts in all, the first included. */
+  readonly attemptsMax: number;
+  readonly backoffInitialMs: number;
+  readonly backoffMaxMs: number;
+  readonly budget: RetryBudgetOptions;
+}
+
+export const retryOptionsDefault: RetryOptions = {
+  attemptsMax: 3,
+  backoffInitialMs: 25,
+  backoffMaxMs: 1_000,
+  budget: { ratio: 0.2, minRetriesPerSecond: 10, windowMs: 10_000 },
+};
+
+export interface MeshClientOptions {
+  /** host:port of the downstream service. */
+  readonly address: string;
+  /** The downstream's name (breaker and metrics label), e.g. ledger. */
+  readonly target: string;
+  /** From meshClientCredentials(): our identity, and the SPIFFE ID the server must present. */
+  readonly credentials: grpc.ChannelCredentials;
+  readonly registry: Registry;
+  /** Deadline of a call that is given none (and no server context). */
+  readonly defaultTimeoutMs?: number;
+  readonly breaker?: Partial<BreakerOptions>;
+  readonly retry?: Partial<RetryOptions>;
+}
+
+export interface CallOptions {
+  /** The server call this one is made on behalf of: its deadline and trace carry over. */
+  readonly context?: { readonly deadline: Date; readonly trace: TraceContext };
+  readonly deadline?: Date;
+  readonly timeoutMs?: number;
+  /** For service/gateway only: the partner this call acts for. */
+  readonly partner?: PartnerIdentity;
+}
+
+type RequestOf<M> = M extends { requestSerialize: (value: infer Request) => Buffer }
+  ? Request
+  : never;
+type ResponseOf<M> = M extends { responseDeserialize: (bytes: Buffer) => infer Response }
+  ? Response
+  : never;
+
+export type PromiseClient<Definition> = {
+  [Method in keyof Definition]: Definition[Method] extends { responseStream: true }
+    ? (
+        request: RequestOf<Definition[Method]>,
+        options?: CallOptions,
+      ) => AsyncIterable<ResponseOf<Definition[Method]>>
+    : (
+        request: RequestOf<Definition[Method]>,
+        options?: CallOptions,
+      ) => Promise<ResponseOf<Definition[Method]>>;
+};
+
+export interface MeshClient<Definition> {
+  readonly call: PromiseClient<Definition>;
+  readonly breaker: ServiceBreaker;
+  close(): void;
+}
+
+const clientMetricsByRegistry = new WeakMap<Registry, RpcMetrics>();
+
+function clientMetrics(registry: Registry): RpcMetrics {
+  let metrics = clientMetricsByRegistry.get(registry);
+  if (metrics === undefined) {
+    metrics = new RpcMetrics(registry, 'client');
+    clientMetricsByRegistry.set(registry, metrics);
+  }
+  return metrics;
+}
+
+export function createMeshClient<Definition extends grpc.ServiceDefinition>(
+  definition: Definition,
+  retryRules: Partial<Record<keyof Definition, RetryRule>>,
+  options: MeshClientOptions,
+): MeshClient<Definition> {
+  const channel = new grpc.Client(options.address, options.credentials, {
+    'grpc.keepalive_time_ms': 30_000,
+    'grpc.keepalive_timeout_ms': 10_000,
+    'grpc.keepalive_permit_without_calls': 1,
+    'grpc.max_receive_message_length': messageSizeMaxBytes,
+    'grpc.max_send_message_length': messageSizeMaxBytes,
+    // SNI must be a DNS name; the server's identity is checked by SPIFFE ID, not by this name.
+    'grpc.ssl_target_name_override': 'localhost',
+    'grpc.default_authority': 'localhost',
+  });
+  const breaker = new ServiceBreaker(
+    options.target,
+    { ...breakerOptionsDefault, ...options.breaker },
+    options.registry,
+  );
+  const retry = { ...retryOptionsDefault, ...options.retry };
+  const budget = new RetryBudget(retry.budget);
+  const metrics = clientMetrics(options.registry);
+  const settings: CallSettings = {
+    channel,
+    breaker,
+    retry,
+    budget,
+    defaultTimeoutMs: options.defaultTimeoutMs ?? 5_000,
+  };
+  const call: Record<string, unknown> = {};
+  for (const [name, method] of Object.entries(definition)) {
+    const rule = (retryRules as Record<string, RetryRule | undefined>)[name] ?? never;
+    call[name] = method.responseStream
+      ? (request: unknown, callOptions: CallOptions = {}) =>
+          serverStream(
+            settings,
+            method,
+            metrics.method(method.path, 'server_stream'),
+            request,
+            callOptions,
+          )
+      : (request: unknown, callOptions: CallOptions = {}) =>
+          unaryWithRetries(
+            settings,
+            method,
+            metrics.method(method.path, 'unary'),
+            rule,
+            request,
+            callOptions,
+          );
+  }
+  return {
+    call: call as PromiseClient<Definition>,
+    breaker,
+    close: () => {
+      breaker.shutdown();
+      channel.close();
+    },
+  };
+}
+
+interface CallSettings {
+  readonly channel: grpc.Client;
+  readonly breaker: ServiceBreaker;
+  readonly retry: RetryOptions;
+  readonly budget: RetryBudget;
+  readonly defaultTimeoutMs: number;
+}
+
+type AnyMethod = grpc.MethodDefinition<unknown, unknown>;
+
+async function unaryWithRetries(
+  settings: CallSettings,
+  method: AnyMethod,
+  metrics: MethodMetrics,
+  rule: RetryRule,
+  request: unknown,
+  options: CallOptions,
+): Promise<unknown> {
+  const deadline = deadlineOf(options, settings.defaultTimeoutMs);
+  const retryable = mayRetry(rule, request);
+  settings.budget.recordAttempt();
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await settings.breaker.run(() =>
+        unaryAttempt(settings.channel, method, metrics, request, options, deadline),
+      );
+    } catch (error) {
+      if (!(error instanceof ClientError)) throw error;
+      const backoffMs = backoffFor(attempt, settings.retry);
+      const lastChance =
+        !retryable ||
+        attempt >= settings.retry.attemptsMax ||
+        !isRetryableFailure(error) ||
+        Date.now() + backoffMs >= deadline.getTime() ||
+        !settings.budget.tryWithdraw();
+      if (lastChance) throw error;
+      await new Promise((resolve) => setTimeout(resolve, backoffMs));
+    }
+  }
+}
+
+function unaryAttempt(
+  channel: grpc.Client,
+  method: AnyMethod,
+  metrics: MethodMetrics,
+  request: unknown,
+  options: CallOptions,
+  deadline: Date,
+): Promise<unknown> {
+  const startedAt = performance.now();
+  metrics.started();
+  metrics.messageSent();
+  return new Promise((resolve, reject) => {
+    channel.makeUnaryRequest(
+      method.path,
+      method.requestSerialize,
+      method.responseDeserialize,
+      request,
+      outgoingMetadata(options),
+      { deadline },
+      (error, response) => {
+        metrics.handled(error?.code ?? grpc.status.OK, (performance.now() - startedAt) / 1000);
+        if (error) {
+          reject(ClientError.fromServiceError(error));
+          return;
+        }
+        metrics.messageReceived();
+        resolve(response);
+      },
+    );
+  });
+}
+
+async function* serverStream(
+  settings: CallSettings,
+  method: AnyMethod,
+  metrics: MethodMetrics,
+  request: unknown,
+  options: CallOptions,
+): AsyncGenerator<unknown> {
+  const startedAt = performance.now();
+  metrics.started();
+  metrics.messageSent();
+  const stream = settings.channel.makeServerStreamRequest(
+    method.path,
+    method.requestSerialize,
+    method.responseDeserialize,
+    request,
+    outgoingMetadata(options),
+    { deadline: deadlineOf(options, settings.defaultTimeoutMs) },
+  );
+  let code = grpc.status.OK;
+  try {
+    for await (const message of stream as AsyncIterable<unknown>) {
+      metrics.messageReceived();
+      yield message;
+    }
+  } catch (error) {
+    const serviceError = error as grpc.ServiceError;
+    code = serviceError.code;
+    throw ClientError.fromServiceError(serviceError);
+  } finally {
+    stream.cancel();
+    metrics.handled(code, (performance.now() - startedAt) / 1000);
+  }
+}
+
+function deadlineOf(options: CallOptions, defaultTimeoutMs: number): Date {
+  const candidates = [
+    options.deadline?.getTime(),
+    options.timeoutMs === undefined ? undefined : Date.now() + options.timeoutMs,
+    options.context?.deadline.getTime(),
+  ].filter((value): value is number => value !== undefined);
+  return new Date(
+    candidates.length === 0 ? Date.now() + defaultTimeoutMs : Math.min(...candidates),
+  );
+}
+
+function outgoingMetadata(options: CallOptions): grpc.Metadata {
+  const metadata = new grpc.Metadata();
+  metadata.set(traceparentKey, formatTraceparent(childSpan(options.context?.trace)));
+  if (options.partner !== undefined) {
+    metadata.set(partnerIdKey, options.partner.partnerId);
+    metadata.set(partnerScopesKey, options.partner.scopes.join(' '));
+  }
+  return metadata;
+}
+
+function backoffFor(attempt: number, retry: RetryOptions): number {
+  // Full jitter: spreads retries of many callers instead of synchronising them.
+  const ceiling = Math.min(retry.backoffMaxMs, retry.backoffInitialMs * 2 ** (attempt - 1));
+  return Math.random() * ceiling;
+}
