@@ -66,7 +66,7 @@ function breakerMetrics(registry: Registry): BreakerMetrics {
 }
 
 export class ServiceBreaker {
-  private readonly breaker: CircuitBreaker<[() => Promise<unknown>], unknown>;
+  private readonly breaker: CircuitBreaker<[() => Promise<unknown>]>;
 
   constructor(
     readonly target: string,

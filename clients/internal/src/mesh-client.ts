@@ -234,7 +234,7 @@ async function* serverStream(
   metrics: MethodMetrics,
   request: unknown,
   options: CallOptions,
-): AsyncGenerator<unknown> {
+): AsyncGenerator {
   const startedAt = performance.now();
   metrics.started();
   metrics.messageSent();
