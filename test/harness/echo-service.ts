@@ -27,6 +27,8 @@ export interface EchoResponse {
   readonly partnerId: string | null;
   readonly scopes: readonly string[];
   readonly deadlineRemainingMs: number;
+  /** The server's effective deadline, as epoch milliseconds. */
+  readonly deadlineAtMs: number;
   readonly traceId: string;
   /** How many calls with the request's failFirst key the server has seen, this one included. */
   readonly attempt: number;
@@ -60,10 +62,13 @@ export const EchoClient = grpc.makeGenericClientConstructor(EchoService, 'EchoSe
 /** The echo server's handlers; `downstream` is the client a relay call goes through. */
 export function createEchoHandlers(
   downstream?: MeshClient<typeof EchoService>,
+  /** Called as each echo starts: tests await it to know a call is in flight on the server. */
+  onStart?: (request: EchoRequest) => void,
 ): ServiceHandlers<typeof EchoService> {
   const attempts = new Map<string, number>();
   return {
     echo: async (request, context) => {
+      onStart?.(request);
       if (request.delayMs !== undefined) await waitOrAbort(request.delayMs, context.signal);
       if (request.fail !== undefined) {
         throw new MeshError(request.fail.code, request.fail.reason, 'told to fail');
@@ -87,6 +92,7 @@ export function createEchoHandlers(
         partnerId: context.partner?.partnerId ?? null,
         scopes: context.partner?.scopes ?? [],
         deadlineRemainingMs: context.deadline.getTime() - Date.now(),
+        deadlineAtMs: context.deadline.getTime(),
         traceId: context.trace.traceId,
         attempt,
         downstream: relayed,

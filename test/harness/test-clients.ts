@@ -58,7 +58,8 @@ export async function rawEcho(
   });
   const metadata = new grpc.Metadata();
   for (const [key, value] of Object.entries(options.metadata ?? {})) metadata.set(key, value);
-  const deadline = options.deadlineMs === null ? Infinity : Date.now() + (options.deadlineMs ?? 5_000);
+  const deadline =
+    options.deadlineMs === null ? Infinity : Date.now() + (options.deadlineMs ?? 5_000);
   try {
     return await new Promise<EchoResponse>((resolve, reject) => {
       client.makeUnaryRequest(

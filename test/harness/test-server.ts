@@ -23,8 +23,8 @@ import { testRun } from './test-run.js';
 export const silentLogger = pino({ level: process.env['LOG_LEVEL'] ?? 'silent' });
 
 export const echoRegistration = (
-  downstream?: Parameters<typeof createEchoHandlers>[0],
-): ServiceRegistration => serviceRegistration(EchoService, createEchoHandlers(downstream));
+  ...options: Parameters<typeof createEchoHandlers>
+): ServiceRegistration => serviceRegistration(EchoService, createEchoHandlers(...options));
 
 /**
  * The default policy plus the test EchoService for service/payment, service/gateway and
