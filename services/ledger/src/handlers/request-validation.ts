@@ -1,0 +1,66 @@
+// Request-level checks shared by the ledger's handlers. These are for a malformed request as a
+// whole (INVALID_ARGUMENT with the proto field name); a malformed item of CreateTransfers or
+// CreateAccounts is the engine's business and gets its own status instead.
+import * as grpc from '@grpc/grpc-js';
+import { MeshError } from '../../../mesh/src/errors.js';
+import { parseUuid } from '../domain/index.js';
+
+/** Most items in one request: TigerBeetle's batch size, as in ledger_service.proto. */
+export const ITEMS_PER_REQUEST_MAX = 8190;
+
+export function requireItemCount(count: number, field: string): void {
+  if (count === 0) throw MeshError.invalidArgument([{ field, description: 'must not be empty' }]);
+  if (count > ITEMS_PER_REQUEST_MAX) {
+    throw MeshError.invalidArgument([
+      { field, description: `has ${count} items; at most ${ITEMS_PER_REQUEST_MAX} are allowed` },
+    ]);
+  }
+}
+
+/** The lower-case UUID, or INVALID_ARGUMENT on `field`. */
+export function requireUuid(text: string, field: string): string {
+  const id = parseUuid(text);
+  if (id === undefined) {
+    throw MeshError.invalidArgument([{ field, description: 'must be a UUID (not nil or max)' }]);
+  }
+  return id;
+}
+
+/** Every id of a lookup, lower case; every malformed one is reported. */
+export function requireUuids(texts: readonly string[], field: string): string[] {
+  requireItemCount(texts.length, field);
+  const ids: string[] = [];
+  const malformed: number[] = [];
+  texts.forEach((text, index) => {
+    const id = parseUuid(text);
+    if (id === undefined) malformed.push(index);
+    else ids.push(id);
+  });
+  if (malformed.length > 0) {
+    const shown = malformed.slice(0, 10).join(', ');
+    throw MeshError.invalidArgument([
+      { field, description: `items at ${shown} are not UUIDs (nil and max are refused)` },
+    ]);
+  }
+  return ids;
+}
+
+export function accountNotFound(id: string): MeshError {
+  return new MeshError(
+    grpc.status.NOT_FOUND,
+    'ACCOUNT_NOT_FOUND',
+    `ledger account ${id} not found`,
+  );
+}
+
+export const PAGE_SIZE_DEFAULT = 50;
+export const PAGE_SIZE_MAX = 500;
+
+/** SPEC §3.0: 0 means the default, above the maximum is clamped, negative is refused. */
+export function pageSizeOf(pageSize: number): number {
+  if (pageSize < 0) {
+    throw MeshError.invalidArgument([{ field: 'page_size', description: 'must not be negative' }]);
+  }
+  if (pageSize === 0) return PAGE_SIZE_DEFAULT;
+  return Math.min(pageSize, PAGE_SIZE_MAX);
+}
