@@ -7,7 +7,8 @@ import * as grpc from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
 import { devNull } from 'node:os';
 import { pathToFileURL } from 'node:url';
-import { pino, type Logger } from 'pino';
+import { pino } from 'pino';
+import { createLogger, type Logger } from '../services/mesh/src/logger.js';
 import { Registry } from 'prom-client';
 import {
   AuthorizationPolicy,
@@ -95,23 +96,15 @@ function benchPolicy(): AuthorizationPolicy {
 }
 
 /**
- * A real pino logger at info with the options of services/mesh/src/logger.ts, so every RPC pays
- * for building, redacting, serialising and writing its log line as in production; the null device
- * takes the write without a terminal or a pipe reader adding noise.
+ * The services' own logger (services/mesh/src/logger.ts) at info, so every RPC pays for building,
+ * serialising and writing its log line as in production; the null device takes the writes
+ * without a terminal or a pipe reader adding noise.
  */
 function benchLogger(): Logger {
-  return pino(
-    {
-      name: 'bench',
-      level: 'info',
-      base: { service: 'bench' },
-      redact: {
-        paths: ['*.client_secret', '*.clientSecret', '*.access_token', '*.password'],
-        remove: true,
-      },
-    },
-    pino.destination(devNull),
-  );
+  return createLogger('bench', {
+    level: 'info',
+    destination: pino.destination({ dest: devNull, sync: false, minLength: 4096 }),
+  });
 }
 
 async function main(certsDirectory: string): Promise<void> {

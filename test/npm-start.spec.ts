@@ -8,12 +8,15 @@ import { once } from 'node:events';
 import { request as httpsRequest } from 'node:https';
 import { createInterface } from 'node:readline';
 import pg from 'pg';
-import { LedgerServiceClient } from '../gen/grpc-js/clearmesh/ledger/v1/ledger_service.js';
+import { PaymentServiceClient } from '../gen/grpc-js/clearmesh/payment/v1/payment_service.js';
 import {
   HealthCheckResponse_ServingStatus as ServingStatus,
   HealthClient,
 } from '../gen/grpc-js/health/v1/health.js';
+import { migrations as accountMigrations } from '../services/account/migrations/index.js';
+import { migrations as ledgerMigrations } from '../services/ledger/migrations/index.js';
 import { clientCredentials } from '../services/mesh/src/tls.js';
+import { migrations as paymentMigrations } from '../services/payment/migrations/index.js';
 import { testRun } from './harness/test-run.js';
 import { statusOf, unaryCall } from './harness/test-server.js';
 
@@ -137,12 +140,12 @@ describe('npm start', function () {
 
   it('answers UNIMPLEMENTED for an RPC that is not built yet', async () => {
     const { pki } = testRun();
-    const client = new LedgerServiceClient(
-      mesh.addresses.get('ledger')?.address ?? '',
-      clientCredentials(pki.identity('admin'), `spiffe://${pki.trustDomain}/service/ledger`),
+    const client = new PaymentServiceClient(
+      mesh.addresses.get('payment')?.address ?? '',
+      clientCredentials(pki.identity('admin'), `spiffe://${pki.trustDomain}/service/payment`),
     );
     clients.push(client);
-    const code = await statusOf(unaryCall(client.checkIntegrity.bind(client), {}));
+    const code = await statusOf(unaryCall(client.getPayment.bind(client), { paymentId: '' }));
     expect(code).to.equal(grpc.status.UNIMPLEMENTED);
   });
 
@@ -170,18 +173,23 @@ describe('npm start', function () {
     }
   });
 
-  it('has applied the baseline migration of each schema', async () => {
+  it('has applied every migration of each schema', async () => {
     const client = new pg.Client({ connectionString: testRun().database.url });
     await client.connect();
     try {
-      for (const schema of ['account', 'ledger', 'payment']) {
+      const expected = {
+        account: accountMigrations,
+        ledger: ledgerMigrations,
+        payment: paymentMigrations,
+      };
+      for (const [schema, migrations] of Object.entries(expected)) {
         const result = await client.query<{ name: string }>(
-          `SELECT name FROM ${pg.escapeIdentifier(schema)}.knex_migrations`,
+          `SELECT name FROM ${pg.escapeIdentifier(schema)}.knex_migrations ORDER BY id`,
         );
         expect(
           result.rows.map((row) => row.name),
           schema,
-        ).to.deep.equal(['20261129000000_baseline']);
+        ).to.deep.equal(migrations.map((migration) => migration.name));
       }
     } finally {
       await client.end();

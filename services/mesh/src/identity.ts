@@ -32,44 +32,30 @@ export function principalOf(spiffeId: string, trustDomain: string): Principal | 
 }
 
 /**
- * Resolves a call's principal from the verified peer certificate. Parsing the certificate on
- * every call would cost more than the rest of the runtime together, so the result is cached per
- * certificate fingerprint (bounded: a small LRU of the peers currently talking to us).
+ * Resolves a call's principal from the verified peer certificate. Reading the certificate costs
+ * more than the rest of the runtime together (grpc-js rebuilds it on every getAuthContext()), and
+ * it cannot change within a connection, so the outcome is kept per HTTP/2 session — weakly, so it
+ * goes with the connection. Where grpc-js internals do not expose the session, every call reads
+ * the certificate: slower, never wrong.
  */
 export class PeerIdentityResolver {
-  private readonly cache = new Map<string, Principal | MeshError>();
+  private readonly bySession = new WeakMap<object, Principal | MeshError>();
 
-  constructor(
-    private readonly trustDomain: string,
-    private readonly cacheSizeMax = 1024,
-  ) {}
+  constructor(private readonly trustDomain: string) {}
 
   resolve(call: Pick<grpc.ServerUnaryCall<unknown, unknown>, 'getAuthContext'>): Principal {
-    const certificate = call.getAuthContext().sslPeerCertificate;
-    if (certificate === undefined) {
-      // The server requires client certificates, so this is reachable only if that ever changes.
-      throw new MeshError(
-        grpc.status.UNAUTHENTICATED,
-        'INVALID_PEER_IDENTITY',
-        'no client certificate',
-      );
-    }
-    const key = certificate.fingerprint256;
-    let outcome = this.cache.get(key);
+    const session = sessionOf(call);
+    let outcome = session === undefined ? undefined : this.bySession.get(session);
     if (outcome === undefined) {
-      outcome = this.identify(certificate);
-      if (this.cache.size >= this.cacheSizeMax) {
-        const oldest = this.cache.keys().next().value;
-        if (oldest !== undefined) this.cache.delete(oldest);
-      }
-      this.cache.set(key, outcome);
+      outcome = this.identify(call.getAuthContext().sslPeerCertificate);
+      if (session !== undefined) this.bySession.set(session, outcome);
     }
     if (outcome instanceof MeshError) throw outcome;
     return outcome;
   }
 
-  private identify(certificate: PeerCertificate): Principal | MeshError {
-    const ids = spiffeIdsOf(certificate);
+  private identify(certificate: PeerCertificate | undefined): Principal | MeshError {
+    const ids = certificate === undefined ? [] : spiffeIdsOf(certificate);
     const principal =
       ids.length === 1 && ids[0] !== undefined ? principalOf(ids[0], this.trustDomain) : undefined;
     if (principal !== undefined) return principal;
@@ -79,4 +65,16 @@ export class PeerIdentityResolver {
       `the client certificate carries no SPIFFE ID of ${this.trustDomain}`,
     );
   }
+}
+
+/** The HTTP/2 session a grpc-js server call runs on (grpc-js 1.14 internals), if reachable. */
+function sessionOf(call: object): object | undefined {
+  interface Inner {
+    stream?: { session?: unknown };
+    nextCall?: Inner;
+  }
+  // With server interceptors the call is wrapped once more (nextCall); without, it is the base.
+  const inner = (call as { call?: Inner }).call;
+  const session = (inner?.stream ?? inner?.nextCall?.stream)?.session;
+  return typeof session === 'object' && session !== null ? session : undefined;
 }

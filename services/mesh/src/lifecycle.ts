@@ -1,6 +1,6 @@
 // Process lifecycle shared by every mesh process: report readiness to a supervising parent, and
 // turn SIGTERM / SIGINT into one orderly stop that exits 0 (a second signal exits at once).
-import type { Logger } from './logger.js';
+import { flushAndExit, type Logger } from './logger.js';
 
 export interface ReadyMessage {
   readonly type: 'ready';
@@ -34,11 +34,11 @@ export function stopOnSignals(logger: Logger, stop: () => Promise<void>): void {
     stop().then(
       () => {
         logger.info('stopped');
-        process.exit(0);
+        flushAndExit(logger, 0);
       },
       (error: unknown) => {
         logger.error({ err: error }, 'stop failed');
-        process.exit(1);
+        flushAndExit(logger, 1);
       },
     );
   };
@@ -47,9 +47,9 @@ export function stopOnSignals(logger: Logger, stop: () => Promise<void>): void {
 }
 
 /** Logs an error that ended start-up as one line and exits non-zero. */
-export function exitOnStartupFailure(logger: Logger): (error: unknown) => never {
+export function exitOnStartupFailure(logger: Logger): (error: unknown) => void {
   return (error: unknown) => {
     logger.fatal({ err: error }, error instanceof Error ? error.message : 'start-up failed');
-    process.exit(1);
+    flushAndExit(logger, 1);
   };
 }

@@ -177,6 +177,36 @@ interface StartedCall {
 type IncomingCall =
   grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>;
 
+/**
+ * Cancellation of one call, made only if a handler asks for the signal: most never do, and an
+ * AbortController per call (with the DOMException that abort() builds) is measurable.
+ */
+class Cancellation {
+  private controller: AbortController | undefined;
+  private reason: MeshError | undefined;
+
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.reason !== undefined) this.controller.abort(this.reason);
+    }
+    return this.controller.signal;
+  }
+
+  abort(reason: MeshError): void {
+    if (this.reason !== undefined) return;
+    this.reason = reason;
+    this.controller?.abort(reason);
+  }
+}
+
+const callFinished = new MeshError(grpc.status.CANCELLED, 'INTERNAL_ERROR', 'the call has ended');
+const callCancelled = new MeshError(
+  grpc.status.CANCELLED,
+  'INTERNAL_ERROR',
+  'cancelled by the caller',
+);
+
 function beginCall(
   path: string,
   call: IncomingCall,
@@ -188,11 +218,14 @@ function beginCall(
   metrics.started();
   metrics.messageReceived();
   const trace = childSpan(parseTraceparent(call.metadata.get(traceparentKey)[0]));
-  const abort = new AbortController();
+  const cancellation = new Cancellation();
   let principal: Principal | undefined;
   let context: CallContext | undefined;
   let refusal: MeshError | undefined;
   let timer: NodeJS.Timeout | undefined;
+  const onCancelled = (): void => {
+    cancellation.abort(callCancelled);
+  };
   const started: StartedCall = {
     get context() {
       return context;
@@ -209,12 +242,9 @@ function beginCall(
       const durationMs = performance.now() - startedAt;
       metrics.handled(code, durationMs / 1000);
       logCall(runtime.logger, { path, principal, code, durationMs, trace, failure });
-      if (!abort.signal.aborted) abort.abort();
+      cancellation.abort(callFinished);
       return failure?.toStatus();
     },
-  };
-  const onCancelled = (): void => {
-    abort.abort(new MeshError(grpc.status.CANCELLED, 'INTERNAL_ERROR', 'cancelled by the caller'));
   };
   call.once('cancelled', onCancelled);
   try {
@@ -224,7 +254,7 @@ function beginCall(
     const deadline = effectiveDeadline(call.getDeadline(), deadlineMaxMs);
     timer = setTimeout(
       () => {
-        abort.abort(deadlineExceeded());
+        cancellation.abort(deadlineExceeded());
         started.onDeadline();
       },
       Math.max(0, deadline.getTime() - Date.now()),
@@ -234,7 +264,9 @@ function beginCall(
       principal,
       partner,
       deadline,
-      signal: abort.signal,
+      get signal() {
+        return cancellation.signal;
+      },
       trace,
       metadata: call.metadata,
       logger: runtime.logger,

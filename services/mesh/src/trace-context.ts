@@ -28,10 +28,26 @@ export function parseTraceparent(value: unknown): TraceContext | undefined {
 /** A new span: a child of `parent` when there is one, else the root of a new trace. */
 export function childSpan(parent: TraceContext | undefined): TraceContext {
   return {
-    traceId: parent?.traceId ?? randomBytes(16).toString('hex'),
-    spanId: randomBytes(8).toString('hex'),
+    traceId: parent?.traceId ?? randomHex(16),
+    spanId: randomHex(8),
     flags: parent?.flags ?? '01',
   };
+}
+
+// Ids for every call: one randomBytes() per 512 ids instead of one or two per call.
+const poolBytes = 4096;
+let pool = randomBytes(poolBytes);
+let poolOffset = 0;
+
+function randomHex(bytes: number): string {
+  if (poolOffset + bytes > poolBytes) {
+    pool = randomBytes(poolBytes);
+    poolOffset = 0;
+  }
+  const hex = pool.toString('hex', poolOffset, poolOffset + bytes);
+  poolOffset += bytes;
+  // All-zero ids are invalid in W3C trace context; astronomically rare, but never send one.
+  return /^0+$/.test(hex) ? randomHex(bytes) : hex;
 }
 
 export function formatTraceparent(context: TraceContext): string {
