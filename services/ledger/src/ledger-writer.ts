@@ -70,7 +70,8 @@ export class LedgerWriter {
   private queueHead = 0;
   private queuedTransfers = 0;
   private draining = false;
-  private waitTimer: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  /** Cancels the pending batch wait, while there is one. */
+  private cancelWait: (() => void) | undefined;
   private closed = false;
   private readonly idleWaiters: (() => void)[] = [];
 
@@ -116,7 +117,7 @@ export class LedgerWriter {
   /** Refuses new work, finishes what is queued, and resolves once idle. */
   close(): Promise<void> {
     this.closed = true;
-    if (this.waitTimer !== undefined) this.startDrain();
+    if (this.cancelWait !== undefined) this.startDrain();
     return this.whenIdle();
   }
 
@@ -155,22 +156,30 @@ export class LedgerWriter {
     const full = this.queuedTransfers >= this.options.batchTransfersMax;
     if (full || job.kind === 'task') {
       this.startDrain();
-    } else if (this.waitTimer === undefined) {
+    } else if (this.cancelWait === undefined) {
       const waitMs = this.options.batchWaitMaxMs;
       const drain = (): void => {
-        this.waitTimer = undefined;
+        this.cancelWait = undefined;
         this.startDrain();
       };
-      this.waitTimer = waitMs === 0 ? setImmediate(drain) : setTimeout(drain, waitMs);
+      // 0 still lets calls that arrive in the same turn of the event loop join the batch.
+      if (waitMs === 0) {
+        const immediate = setImmediate(drain);
+        this.cancelWait = () => {
+          clearImmediate(immediate);
+        };
+      } else {
+        const timer = setTimeout(drain, waitMs);
+        this.cancelWait = () => {
+          clearTimeout(timer);
+        };
+      }
     }
   }
 
   private startDrain(): void {
-    if (this.waitTimer !== undefined) {
-      clearTimeout(this.waitTimer as NodeJS.Timeout);
-      clearImmediate(this.waitTimer as NodeJS.Immediate);
-      this.waitTimer = undefined;
-    }
+    this.cancelWait?.();
+    this.cancelWait = undefined;
     void this.drain();
   }
 

@@ -96,6 +96,13 @@ describe('ledger writer', () => {
     await small.close();
   });
 
+  it('with no batch wait, still batches the calls made in the same turn of the event loop', async () => {
+    const { writer: eager, registry } = writer({ batchWaitMaxMs: 0 });
+    await Promise.all([eager.createTransfers(moves(1)), eager.createTransfers(moves(1))]);
+    expect(await histogramCount(registry, 'clearmesh_ledger_batch_transfers')).to.equal(1);
+    await eager.close();
+  });
+
   it('answers RESOURCE_EXHAUSTED beyond its queue, and drops callers that have gone', async () => {
     const { writer: bounded } = writer({ queueTransfersMax: 4, batchWaitMaxMs: 50 });
     const gone = new AbortController();
