@@ -15,14 +15,28 @@ export interface MeshIdentityOptions {
   readonly refreshIntervalMs?: number;
 }
 
+export interface MeshClientCredentials {
+  readonly credentials: grpc.ChannelCredentials;
+  /** Stops watching the certificate files; call it when the clients using them are closed. */
+  close(): void;
+}
+
 /** Credentials for calling `targetPath` (e.g. service/ledger) as our identity. */
 export function meshClientCredentials(
   options: MeshIdentityOptions,
   targetPath: string,
-): grpc.ChannelCredentials {
+): MeshClientCredentials {
   const watcher = watchCertificates(
     certificateFiles(options.certsDirectory, options.identity),
     options.refreshIntervalMs ?? 60_000,
   );
-  return reloadingClientCredentials(watcher, `spiffe://${options.trustDomain}/${targetPath}`);
+  return {
+    credentials: reloadingClientCredentials(
+      watcher,
+      `spiffe://${options.trustDomain}/${targetPath}`,
+    ),
+    close: () => {
+      watcher.close();
+    },
+  };
 }

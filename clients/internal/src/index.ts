@@ -2,7 +2,11 @@
 // over mTLS, with deadlines, circuit breakers and safe retries. Services call each other only
 // through it.
 export { ClientError } from './client-error.js';
-export { meshClientCredentials, type MeshIdentityOptions } from './credentials.js';
+export {
+  meshClientCredentials,
+  type MeshClientCredentials,
+  type MeshIdentityOptions,
+} from './credentials.js';
 export {
   breakerFailureCodes,
   breakerOptionsDefault,

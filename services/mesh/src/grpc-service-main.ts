@@ -63,6 +63,7 @@ async function start(spec: GrpcServiceSpec, logger: Logger): Promise<void> {
   await certificatesLoaded(certificates, files);
   stopOnSignals(logger, async () => {
     await server.shutdown(config.drainGraceMs);
+    certificates.close();
     await metrics.close();
     await db.destroy();
   });

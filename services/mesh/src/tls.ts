@@ -36,17 +36,26 @@ export function certificateFiles(directory: string, name: string): CertificateFi
   };
 }
 
-export type CertificateWatcher = grpc.experimental.FileWatcherCertificateProvider;
-
 /**
  * Watches a CA and an identity on disk: rotated files are picked up within `refreshIntervalMs`
  * and used for new connections, without a restart. Existing connections keep their handshake.
+ * grpc-js's provider polls until every listener is gone, and a server never removes its own, so
+ * close() stops the polling when the server or client that used it is done.
  */
+export class CertificateWatcher extends grpc.experimental.FileWatcherCertificateProvider {
+  close(): void {
+    // grpc-js 1.14 keeps the poll timer in this private field.
+    const internals = this as unknown as { refreshTimer: NodeJS.Timeout | null };
+    if (internals.refreshTimer !== null) clearInterval(internals.refreshTimer);
+    internals.refreshTimer = null;
+  }
+}
+
 export function watchCertificates(
   files: CertificateFiles,
   refreshIntervalMs: number,
 ): CertificateWatcher {
-  return new grpc.experimental.FileWatcherCertificateProvider({ ...files, refreshIntervalMs });
+  return new CertificateWatcher({ ...files, refreshIntervalMs });
 }
 
 /**

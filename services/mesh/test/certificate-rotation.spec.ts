@@ -38,6 +38,7 @@ describe('certificate rotation', () => {
 
   after(async () => {
     await server.shutdown(0);
+    watcher.close();
     await rm(directory, { recursive: true, force: true });
   });
 
