@@ -1,6 +1,6 @@
 // The ledger service process: the mesh runtime gives it mTLS, identity, authorization, health,
-// metrics, migrations and a drain; the ledger adds its writer and its expiry job, which stops as
-// soon as the drain begins (in-flight calls still finish through the writer).
+// metrics, migrations and a drain; the ledger adds its writer and its expiry job, which stop once
+// the drain has let in-flight calls finish through the writer.
 import { runGrpcService } from '../../mesh/src/grpc-service-main.js';
 import { migrations } from '../migrations/index.js';
 import { readLedgerConfig } from './config.js';
@@ -10,7 +10,7 @@ runGrpcService({
   name: 'ledger',
   schema: 'ledger',
   migrations,
-  services: ({ db, logger, registry }) => {
+  services: ({ db, logger, registry, onStop }) => {
     const ledger = createLedgerService({
       db,
       logger,
@@ -18,13 +18,7 @@ runGrpcService({
       config: readLedgerConfig(process.env),
     });
     ledger.start();
-    const stop = (): void => {
-      ledger.stop().catch((error: unknown) => {
-        logger.error({ err: error }, 'ledger writer did not stop cleanly');
-      });
-    };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
+    onStop(() => ledger.stop());
     return [ledger.registration];
   },
 });

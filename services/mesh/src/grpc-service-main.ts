@@ -21,6 +21,8 @@ export interface ServiceDependencies {
   readonly db: Knex;
   readonly logger: Logger;
   readonly registry: Registry;
+  /** Runs `hook` on SIGTERM after the server has drained, before the database pool closes. */
+  readonly onStop: (hook: () => Promise<void>) => void;
 }
 
 export interface GrpcServiceSpec {
@@ -47,13 +49,14 @@ async function start(spec: GrpcServiceSpec, logger: Logger): Promise<void> {
   if (applied.length > 0) logger.info({ schema: spec.schema, applied }, 'migrations applied');
 
   const registry = createMetricsRegistry(spec.name);
+  const stopHooks: (() => Promise<void>)[] = [];
   const metrics = await startMetricsServer(registry, config.metricsAddress);
   const files = certificateFiles(config.certsDirectory, spec.name);
   const certificates = watchCertificates(files, config.certificateRefreshIntervalMs);
   const server = await startMeshServer({
     address: config.address,
     credentials: reloadingServerCredentials(certificates),
-    services: spec.services({ db, logger, registry }),
+    services: spec.services({ db, logger, registry, onStop: (hook) => stopHooks.push(hook) }),
     policy,
     trustDomain: config.trustDomain,
     registry,
@@ -64,6 +67,7 @@ async function start(spec: GrpcServiceSpec, logger: Logger): Promise<void> {
   stopOnSignals(logger, async () => {
     await server.shutdown(config.drainGraceMs);
     certificates.close();
+    for (const hook of stopHooks) await hook();
     await metrics.close();
     await db.destroy();
   });
