@@ -102,7 +102,7 @@ function benchPolicy(): AuthorizationPolicy {
  */
 function benchLogger(): Logger {
   return createLogger('bench', {
-    level: 'info',
+    level: process.env['BENCH_LOG_LEVEL'] ?? 'info',
     destination: pino.destination({ dest: devNull, sync: false, minLength: 4096 }),
   });
 }
