@@ -4,8 +4,13 @@
 import * as grpc from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import tls from 'node:tls';
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import { spiffeIdsOf } from './identity.js';
+
+// grpc-js takes no TLS version option; Node's process-wide floor applies to every context it
+// makes. Pin it to 1.2 so that neither a NODE_OPTIONS flag nor an old default can lower it.
+if (tls.DEFAULT_MIN_VERSION !== 'TLSv1.3') tls.DEFAULT_MIN_VERSION = 'TLSv1.2';
 
 export interface TlsIdentity {
   readonly caPem: Buffer;

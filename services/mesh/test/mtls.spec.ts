@@ -4,6 +4,7 @@
 // PERMISSION_DENIED / POLICY_DENIED.
 import * as grpc from '@grpc/grpc-js';
 import { expect } from 'chai';
+import { connect } from 'node:tls';
 import {
   HealthCheckResponse_ServingStatus as ServingStatus,
   HealthClient,
@@ -73,6 +74,34 @@ describe('mesh server mTLS and identity', () => {
     const response = await rawEcho(server.address, meshCredentialsFor('payment'), { text: 'hi' });
     expect(response.principal).to.equal('service/payment');
     expect(response.text).to.equal('hi');
+  });
+
+  // Both the pinned floor in tls.ts and OpenSSL's default security level refuse it; this pins the
+  // guarantee (TLS ≥ 1.2) whichever of them a platform relies on.
+  it('refuses a client that offers nothing newer than TLS 1.1', async () => {
+    const identity = testRun().pki.identity('admin');
+    const [host, port] = server.address.split(':');
+    const outcome = await new Promise<string>((resolve) => {
+      const socket = connect({
+        host,
+        port: Number(port),
+        ca: identity.caPem,
+        cert: identity.certPem,
+        key: identity.keyPem,
+        minVersion: 'TLSv1',
+        maxVersion: 'TLSv1.1',
+        ALPNProtocols: ['h2'],
+        servername: 'localhost',
+      });
+      socket.once('secureConnect', () => {
+        socket.destroy();
+        resolve('connected');
+      });
+      socket.once('error', (error: Error) => {
+        resolve(error.message);
+      });
+    });
+    expect(outcome).to.not.equal('connected');
   });
 
   it('refuses a plaintext client', async () => {
