@@ -13,13 +13,7 @@ import {
 } from '../../../gen/grpc-js/clearmesh/ledger/v1/results.js';
 import type { Transfer, TransferFlags } from '../../../gen/grpc-js/clearmesh/ledger/v1/transfer.js';
 import type { LedgerClient } from '../../../clients/internal/src/index.js';
-
-export const noFlags: TransferFlags = {
-  linked: false,
-  pending: false,
-  postPendingTransfer: false,
-  voidPendingTransfer: false,
-};
+import { NO_TRANSFER_FLAGS, PLAIN_TRANSFER_FIELDS, resolutionFields } from './domain/fixtures.js';
 
 export type AccountKind = 'settlement' | 'customer' | 'creditLimited';
 
@@ -54,15 +48,10 @@ export function transfer(fields: TransferFields = {}): Transfer {
     id: randomUUID(),
     debitAccountId: '',
     creditAccountId: '',
-    amount: 100n,
-    currency: 'USD',
-    pendingId: '',
-    timeoutSeconds: 0,
-    code: 0,
-    reference: '',
+    ...PLAIN_TRANSFER_FIELDS,
     createdAt: undefined,
     ...fields,
-    flags: { ...noFlags, ...fields.flags },
+    flags: { ...NO_TRANSFER_FLAGS, ...fields.flags },
   };
 }
 
@@ -72,17 +61,7 @@ export function resolution(
   pendingId: string,
   fields: TransferFields = {},
 ): Transfer {
-  return transfer({
-    currency: '',
-    amount: 0n,
-    pendingId,
-    ...fields,
-    flags: {
-      postPendingTransfer: kind === 'post',
-      voidPendingTransfer: kind === 'void',
-      ...fields.flags,
-    },
-  });
+  return transfer(resolutionFields(kind, pendingId, fields));
 }
 
 const transferPrefix = 'CREATE_TRANSFER_STATUS_';

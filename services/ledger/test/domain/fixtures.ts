@@ -46,33 +46,39 @@ export type TransferFields = Partial<Omit<TransferInput, 'flags'>> & {
   readonly flags?: Partial<TransferFlags>;
 };
 
+/** A plain transfer's fields: 100 USD minor units (the domain's and the proto's builders). */
+export const PLAIN_TRANSFER_FIELDS = {
+  amount: 100n,
+  currency: 'USD',
+  pendingId: '',
+  timeoutSeconds: 0,
+  code: 0,
+  reference: '',
+};
+
 /** A valid single transfer of 100 USD minor units unless `fields` say otherwise. */
 export function transferInput(fields: TransferFields = {}): TransferInput {
   return {
     id: uuid(1000),
     debitAccountId: uuid(1),
     creditAccountId: uuid(2),
-    amount: 100n,
-    currency: 'USD',
-    pendingId: '',
-    timeoutSeconds: 0,
-    code: 0,
-    reference: '',
+    ...PLAIN_TRANSFER_FIELDS,
     createdAtSet: false,
     ...fields,
     flags: { ...NO_TRANSFER_FLAGS, ...fields.flags },
   };
 }
 
-/** A post or void of `pendingId` that leaves accounts, currency and amount to the pending one. */
-export function resolutionInput(
+/**
+ * The fields of a post or void of `pendingId` that leaves currency and amount to the pending one
+ * (the domain's and the proto's builders).
+ */
+export function resolutionFields<Fields extends { readonly flags?: Partial<TransferFlags> }>(
   kind: 'post' | 'void',
   pendingId: string,
-  fields: TransferFields = {},
-): TransferInput {
-  return transferInput({
-    debitAccountId: '',
-    creditAccountId: '',
+  fields: Fields,
+) {
+  return {
     currency: '',
     amount: 0n,
     pendingId,
@@ -82,7 +88,18 @@ export function resolutionInput(
       voidPendingTransfer: kind === 'void',
       ...fields.flags,
     },
-  });
+  };
+}
+
+/** A post or void of `pendingId` that leaves accounts, currency and amount to the pending one. */
+export function resolutionInput(
+  kind: 'post' | 'void',
+  pendingId: string,
+  fields: TransferFields = {},
+): TransferInput {
+  return transferInput(
+    resolutionFields(kind, pendingId, { debitAccountId: '', creditAccountId: '', ...fields }),
+  );
 }
 
 /** An OPEN USD account without limits and with zero balances unless `fields` say otherwise. */
