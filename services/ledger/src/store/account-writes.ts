@@ -1,6 +1,6 @@
 // CreateAccounts and SetAccountStatus, each in a writer transaction: the accounts named are
-// locked (ascending ids) before the engine decides, so the decision and the write see the same
-// rows, and the writer lock orders them with every transfer batch.
+// loaded under the writer lock before the engine decides, so the decision and the write see the
+// same rows (no other writer can run in between), and the lock orders them with every batch.
 import {
   accountInputIdsToLoad,
   applyAccounts,
@@ -12,7 +12,7 @@ import {
   type SetAccountStatusOutcome,
 } from '../domain/index.js';
 import type { Knex } from '../../../mesh/src/database.js';
-import { lockAccounts } from './account-locks.js';
+import { loadAccountsForWrite } from './account-loads.js';
 import { inWriterTransaction, queryRows } from './connection.js';
 
 const insertAccountsSql = `INSERT INTO accounts (id, currency, debits_must_not_exceed_credits,
@@ -31,7 +31,7 @@ export function createAccountBatch(
   now: Date,
 ): Promise<AccountBatchOutcome> {
   return inWriterTransaction(db, async (connection) => {
-    const existing = await lockAccounts(connection, accountInputIdsToLoad(inputs));
+    const existing = await loadAccountsForWrite(connection, accountInputIdsToLoad(inputs));
     const outcome = applyAccounts(inputs, existing, now);
     const created = outcome.accountsCreated;
     if (created.length > 0) {
@@ -50,14 +50,16 @@ export function createAccountBatch(
 
 const updateStatusSql = 'UPDATE accounts SET status = $2 WHERE id = $1';
 
-/** SetAccountStatus on the locked account; undefined when there is no such account. */
+/** SetAccountStatus on the stored account; undefined when there is no such account. */
 export function changeAccountStatus(
   db: Knex,
   id: string,
   status: LedgerAccountStatus,
 ): Promise<SetAccountStatusOutcome | undefined> {
   return inWriterTransaction(db, async (connection) => {
-    const account: LedgerAccountState | undefined = (await lockAccounts(connection, [id])).get(id);
+    const account: LedgerAccountState | undefined = (
+      await loadAccountsForWrite(connection, [id])
+    ).get(id);
     if (account === undefined) return undefined;
     const outcome = setAccountStatus(account, status);
     if (outcome.ok && outcome.changed) {

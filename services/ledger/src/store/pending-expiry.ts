@@ -1,5 +1,5 @@
 // The expiry job's write: find pending transfers whose timeout has passed and that nothing has
-// resolved yet, lock their accounts (ascending ids, like every writer), release their amounts and
+// resolved yet, load their accounts, release their amounts and
 // record each as EXPIRED — in one writer transaction, so it serializes with transfer batches.
 import {
   expirePendingTransfers,
@@ -7,7 +7,7 @@ import {
   type StoredTransfer,
 } from '../domain/index.js';
 import type { Knex } from '../../../mesh/src/database.js';
-import { lockAccounts } from './account-locks.js';
+import { loadAccountsForWrite } from './account-loads.js';
 import { inWriterTransaction, queryRows } from './connection.js';
 import { transferColumns, transferFromRow, type TransferRow } from './rows.js';
 
@@ -56,7 +56,7 @@ export function expireDuePendingTransfers(
       transfer.debitAccountId,
       transfer.creditAccountId,
     ]);
-    const accounts = await lockAccounts(connection, [...new Set(accountIds)].sort());
+    const accounts = await loadAccountsForWrite(connection, [...new Set(accountIds)].sort());
     const outcome = expirePendingTransfers(due, accounts, now);
     const changed = outcome.accountsChanged;
     const [counts] = await queryRows<{ expired: bigint; released: bigint }>(

@@ -1,7 +1,7 @@
 // Writes one batch's outcome in a single statement (SPEC §9: a batch should cost little more than
 // inserting its transfers): the new transfers from unnest() in apply order, a resolution for every
 // post and void among them, the recorded failures, and the absolute balances of every changed
-// account (its row is locked). The statement answers how many rows each part wrote, and any
+// account (the writer lock keeps it as loaded). The statement answers how many rows each part wrote, and any
 // difference from what the engine decided aborts the transaction.
 import type { TransferWrites } from '../domain/index.js';
 import { queryRows, type Connection } from './connection.js';

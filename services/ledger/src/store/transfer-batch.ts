@@ -1,7 +1,8 @@
 // One group-committed batch of CreateTransfers requests, in one writer transaction: load the
-// transfers and recorded failures the batch names, lock its accounts (ascending ids), run the
-// engine, and write its outcome in one statement. Round trips per batch: begin (with the writer
-// lock), load, lock, write, commit — whatever the batch size. Callable without gRPC (benchmarks).
+// transfers and recorded failures the batch names, load its accounts (the writer lock, not row
+// locks, keeps them as read: see account-loads.ts), run the engine, and write its outcome in one
+// statement. Round trips per batch: begin (with the writer lock), load transfers, load accounts,
+// write, commit — whatever the batch size. Callable without gRPC (benchmarks).
 import {
   accountIdsToLoad,
   applyTransferRequests,
@@ -12,7 +13,7 @@ import {
   type TransferRequestsOutcome,
 } from '../domain/index.js';
 import type { Knex } from '../../../mesh/src/database.js';
-import { lockAccounts } from './account-locks.js';
+import { loadAccountsForWrite } from './account-loads.js';
 import { inWriterTransaction, queryRows, type Connection } from './connection.js';
 import {
   failureStatusFromNumber,
@@ -34,7 +35,7 @@ export function applyTransferBatch(
 ): Promise<TransferRequestsOutcome> {
   return inWriterTransaction(db, async (connection) => {
     const { transfers, failures } = await loadTransfers(connection, transferIdsToLoad(requests));
-    const accounts = await lockAccounts(connection, accountIdsToLoad(requests, transfers));
+    const accounts = await loadAccountsForWrite(connection, accountIdsToLoad(requests, transfers));
     const outcome = applyTransferRequests(requests, { accounts, transfers, failures }, now);
     await writeTransferBatch(connection, outcome, now);
     return outcome;
