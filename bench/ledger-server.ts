@@ -7,6 +7,7 @@
 import { devNull } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { pino } from 'pino';
+import type { ServerStop } from './server-child.js';
 import { Registry } from 'prom-client';
 import { ledgerConfigDefaults } from '../services/ledger/src/config.js';
 import { createLedgerService } from '../services/ledger/src/ledger-service.js';
@@ -33,10 +34,6 @@ const databasePoolMax = 10;
 export interface ServerReady {
   readonly kind: 'ready';
   readonly port: number;
-}
-
-export interface ServerStop {
-  readonly kind: 'stop';
 }
 
 const loopback = '127.0.0.1';

@@ -14,13 +14,11 @@
 // server is a child process, as in production: client and server share the machine's cores but
 // not an event loop. Everything runs in scratch databases created and dropped by the run.
 import { execFile } from 'node:child_process';
-import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { Registry } from 'prom-client';
@@ -39,8 +37,9 @@ import {
   ledgerSchema,
   serverSpiffeId,
   type ServerReady,
-  type ServerStop,
 } from './ledger-server.js';
+import { startServerChild, type ServerChild } from './server-child.js';
+import { formatRate, formatMs, describe } from './report-format.js';
 
 /** Measured time per case, pgbench included (BENCH_SECONDS, default 10). */
 const durationMs = readDurationMs();
@@ -114,7 +113,7 @@ async function main(): Promise<void> {
   process.once('SIGINT', interrupted);
   await recreateDatabase(ledgerDatabase);
   let ledger: Ledger | undefined;
-  let server: ServerChild | undefined;
+  let server: ServerChild<ServerReady> | undefined;
   try {
     ledger = await prepareLedger();
     const results = new Map<CaseName, Measurement>();
@@ -123,7 +122,7 @@ async function main(): Promise<void> {
     if (['a-rpc', 'b', 'c'].some((name) => wanted(name as CaseName))) {
       const certsDirectory = join(workDirectory, 'certs');
       await ensureDevPki(certsDirectory);
-      server = await startServerChild(certsDirectory, databaseUrl(ledgerDatabase));
+      server = await startLedgerServerChild(certsDirectory, databaseUrl(ledgerDatabase));
       const client = openClient(certsDirectory, server.ready.port);
       try {
         for (const name of ['a-rpc', 'b', 'c'] as const) {
@@ -485,59 +484,15 @@ async function runRpcCase(
 // ---------------------------------------------------------------------------------------------
 // The server child and its client
 
-interface ServerChild {
-  readonly ready: ServerReady;
-  stop(): Promise<void>;
-}
-
-/** Forks bench/ledger-server.ts under tsx and waits for the port it reports over IPC. */
-async function startServerChild(certsDirectory: string, url: string): Promise<ServerChild> {
-  const child = fork(
-    fileURLToPath(new URL('./ledger-server.ts', import.meta.url)),
-    [certsDirectory, url],
-    {
-      execArgv: ['--import', import.meta.resolve('tsx')],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    },
-  );
-  const exited = new Promise<void>((resolve) => {
-    child.once('exit', () => {
-      resolve();
-    });
-  });
-  const ready = await withTimeout(
-    new Promise<ServerReady>((resolve, reject) => {
-      child.once('message', (message: ServerReady) => {
-        resolve(message);
-      });
-      child.once('exit', (code) => {
-        reject(new Error(`bench ledger server exited (${code}) before it was ready`));
-      });
-    }),
-    'bench ledger server start',
-  ).catch((error: unknown) => {
-    child.kill();
-    throw error;
-  });
-  return { ready, stop: () => stopServerChild(child, exited) };
-}
-
-async function stopServerChild(child: ChildProcess, exited: Promise<void>): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const stop: ServerStop = { kind: 'stop' };
-  child.send(stop);
-  await withTimeout(exited, 'bench ledger server stop').catch(() => child.kill('SIGKILL'));
-}
-
-function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => {
-      reject(new Error(`${what}: no answer in ${serverWaitMaxMs} ms`));
-    }, serverWaitMaxMs);
-  });
-  return Promise.race([promise, timeout]).finally(() => {
-    clearTimeout(timer);
+/** Forks bench/ledger-server.ts and waits for the port it reports over IPC. */
+function startLedgerServerChild(
+  certsDirectory: string,
+  url: string,
+): Promise<ServerChild<ServerReady>> {
+  return startServerChild<ServerReady>(new URL('./ledger-server.ts', import.meta.url), {
+    name: 'bench ledger server',
+    arguments: [certsDirectory, url],
+    waitMaxMs: serverWaitMaxMs,
   });
 }
 
@@ -618,22 +573,8 @@ function percentile(sorted: Float64Array, fraction: number): number {
   return sorted[Math.max(0, Math.ceil(fraction * sorted.length) - 1)] ?? Number.NaN;
 }
 
-function formatRate(perSecond: number): string {
-  return Math.round(perSecond).toLocaleString('en-US');
-}
-
 function formatSeconds(valueMs: number): string {
   return (valueMs / 1_000).toFixed(1);
-}
-
-/** About three significant digits: 0.61, 1.84, 33.1, 120. */
-function formatMs(valueMs: number): string {
-  if (valueMs >= 100) return valueMs.toFixed(0);
-  return valueMs.toFixed(valueMs >= 10 ? 1 : 2);
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 // A benchmark reports: a ratio below target still exits 0. Only a broken set-up exits 1.

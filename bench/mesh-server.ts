@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { devNull } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { pino } from 'pino';
+import type { ServerStop } from './server-child.js';
 import { createLogger, type Logger } from '../services/mesh/src/logger.js';
 import { Registry } from 'prom-client';
 import {
@@ -50,10 +51,6 @@ export interface ServerReady {
   readonly kind: 'ready';
   readonly barePort: number;
   readonly runtimePort: number;
-}
-
-export interface ServerStop {
-  readonly kind: 'stop';
 }
 
 const loopback = '127.0.0.1';

@@ -15,12 +15,10 @@
 // alternating who goes first), so drift of a shared machine (other processes, thermal) hits both
 // sides of a ratio alike. The spread of the per-round ratios is printed as a noise gauge.
 import * as grpc from '@grpc/grpc-js';
-import { fork, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Registry } from 'prom-client';
 import { createMeshClient } from '../clients/internal/src/mesh-client.js';
 import { read } from '../clients/internal/src/retry-policy.js';
@@ -33,8 +31,9 @@ import {
   emptyMessage,
   serverSpiffeId,
   type ServerReady,
-  type ServerStop,
 } from './mesh-server.js';
+import { startServerChild, type ServerChild } from './server-child.js';
+import { formatRate, formatMs, describe } from './report-format.js';
 
 /** Per side and concurrency, on a fresh channel, before anything is measured. */
 const warmupMs = 1_000;
@@ -80,11 +79,6 @@ interface Measurement {
   readonly firstFailure: unknown;
 }
 
-interface ServerChild {
-  readonly ready: ServerReady;
-  stop(): Promise<void>;
-}
-
 async function main(): Promise<void> {
   const wanted = selectedCases();
   const workDirectory = await mkdtemp(join(tmpdir(), 'clearmesh-bench-'));
@@ -94,11 +88,11 @@ async function main(): Promise<void> {
     process.exit(130);
   };
   process.once('SIGINT', interrupted);
-  let server: ServerChild | undefined;
+  let server: ServerChild<ServerReady> | undefined;
   try {
     const certsDirectory = join(workDirectory, 'certs');
     await ensureDevPki(certsDirectory);
-    server = await startServerChild(certsDirectory);
+    server = await startMeshServerChild(certsDirectory);
     const identity = readTlsIdentity(certsDirectory, clientIdentityName);
     printHeader();
     const results: Measurement[] = [];
@@ -138,63 +132,20 @@ function selectedCases(): (side: Side, concurrency: number) => boolean {
   return (side, concurrency) => wanted.has(`${side}:${concurrency}`);
 }
 
-/** Forks bench/mesh-server.ts under tsx and waits for the ports it reports over IPC. */
-async function startServerChild(certsDirectory: string): Promise<ServerChild> {
+/** Forks bench/mesh-server.ts and waits for the ports it reports over IPC. */
+function startMeshServerChild(certsDirectory: string): Promise<ServerChild<ServerReady>> {
   const profiling =
     serverCpuProfileDirectory === undefined
       ? []
       : ['--cpu-prof', '--cpu-prof-dir', serverCpuProfileDirectory];
-  const child = fork(
-    fileURLToPath(new URL('./mesh-server.ts', import.meta.url)),
-    [certsDirectory],
-    {
-      execArgv: ['--import', import.meta.resolve('tsx'), ...profiling],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    },
-  );
-  const exited = new Promise<void>((resolve) => {
-    child.once('exit', () => {
-      resolve();
-    });
-  });
-  const ready = await withTimeout(
-    new Promise<ServerReady>((resolve, reject) => {
-      child.once('message', (message: ServerReady) => {
-        resolve(message);
-      });
-      child.once('exit', (code) => {
-        reject(new Error(`bench server exited (${code}) before it was ready`));
-      });
-    }),
-    'bench server start',
-  ).catch((error: unknown) => {
-    child.kill();
-    throw error;
-  });
-  return { ready, stop: () => stopServerChild(child, exited) };
-}
-
-async function stopServerChild(child: ChildProcess, exited: Promise<void>): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const stop: ServerStop = { kind: 'stop' };
-  child.send(stop);
-  // A clean exit matters: --cpu-prof writes its profile only then.
-  await withTimeout(exited, 'bench server stop').catch(() => child.kill('SIGKILL'));
-}
-
-function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => {
-      reject(new Error(`${what}: no answer in ${serverWaitMaxMs} ms`));
-    }, serverWaitMaxMs);
-  });
-  return Promise.race([promise, timeout]).finally(() => {
-    clearTimeout(timer);
+  return startServerChild<ServerReady>(new URL('./mesh-server.ts', import.meta.url), {
+    name: 'bench server',
+    arguments: [certsDirectory],
+    nodeFlags: profiling,
+    waitMaxMs: serverWaitMaxMs,
   });
 }
 
-/** Warms up each side, then measures them in alternating rounds; see the header comment. */
 async function runConcurrency(
   concurrency: number,
   chosen: readonly Side[],
@@ -385,20 +336,6 @@ function find(
   concurrency: number,
 ): Measurement | undefined {
   return results.find((result) => result.side === side && result.concurrency === concurrency);
-}
-
-function formatRate(callsPerSecond: number): string {
-  return Math.round(callsPerSecond).toLocaleString('en-US');
-}
-
-/** About three significant digits: 0.61, 1.84, 33.1, 120. */
-function formatMs(valueMs: number): string {
-  if (valueMs >= 100) return valueMs.toFixed(0);
-  return valueMs.toFixed(valueMs >= 10 ? 1 : 2);
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 // A benchmark reports: a ratio below target still exits 0. Only a broken set-up exits 1.
