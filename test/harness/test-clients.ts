@@ -3,6 +3,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { Registry } from 'prom-client';
 import {
+  ClientError,
   createMeshClient,
   read,
   type BreakerOptions,
@@ -78,4 +79,15 @@ export async function rawEcho(
   } finally {
     client.close();
   }
+}
+
+/** The ClientError a call of the SDK failed with; fails the test if it succeeded. */
+export async function clientErrorOf(call: Promise<unknown>): Promise<ClientError> {
+  const error = await call.then(
+    () => undefined,
+    (reason: unknown) => reason,
+  );
+  if (!(error instanceof ClientError))
+    throw new Error(`expected a ClientError, got ${String(error)}`);
+  return error;
 }

@@ -4,9 +4,12 @@
 import * as grpc from '@grpc/grpc-js';
 import { expect } from 'chai';
 import { Registry } from 'prom-client';
-import { ClientError } from '../src/index.js';
 import type { EchoRequest } from '../../../test/harness/echo-service.js';
-import { echoMeshClient, type EchoMeshClient } from '../../../test/harness/test-clients.js';
+import {
+  clientErrorOf,
+  echoMeshClient,
+  type EchoMeshClient,
+} from '../../../test/harness/test-clients.js';
 import { startTestServer, type TestServer } from '../../../test/harness/test-server.js';
 
 const failWith = (code: grpc.status): EchoRequest => ({
@@ -15,16 +18,6 @@ const failWith = (code: grpc.status): EchoRequest => ({
     reason: code === grpc.status.UNAVAILABLE ? 'DEPENDENCY_UNAVAILABLE' : 'INVALID_STATE',
   },
 });
-
-async function failure(call: Promise<unknown>): Promise<ClientError> {
-  const error = await call.then(
-    () => undefined,
-    (reason: unknown) => reason,
-  );
-  if (!(error instanceof ClientError))
-    throw new Error(`expected a ClientError, got ${String(error)}`);
-  return error;
-}
 
 async function metricValue(registry: Registry, name: string, labels: Record<string, string>) {
   const metric = await registry.getSingleMetric(name)?.get();
@@ -63,14 +56,14 @@ describe('circuit breaker per downstream service', () => {
   it('opens on UNAVAILABLE, fails fast while open, and closes after a good half-open probe', async () => {
     const opened = client.breaker.next('open');
     for (let call = 0; call < 4; call += 1) {
-      const error = await failure(client.call.echo(failWith(grpc.status.UNAVAILABLE)));
+      const error = await clientErrorOf(client.call.echo(failWith(grpc.status.UNAVAILABLE)));
       expect(error.reason).to.equal('DEPENDENCY_UNAVAILABLE');
     }
     await opened;
     expect(client.breaker.state).to.equal('open');
 
     const startedAt = performance.now();
-    const fast = await failure(client.call.echo({ text: 'while open' }));
+    const fast = await clientErrorOf(client.call.echo({ text: 'while open' }));
     const elapsedMs = performance.now() - startedAt;
     expect(fast.code).to.equal(grpc.status.UNAVAILABLE);
     expect(fast.reason).to.equal('CIRCUIT_OPEN');
@@ -99,7 +92,7 @@ describe('circuit breaker per downstream service', () => {
   for (const code of [grpc.status.INVALID_ARGUMENT, grpc.status.FAILED_PRECONDITION]) {
     it(`stays closed however many calls fail with ${grpc.status[code]}`, async () => {
       for (let call = 0; call < 12; call += 1) {
-        const error = await failure(client.call.echo(failWith(code)));
+        const error = await clientErrorOf(client.call.echo(failWith(code)));
         expect(error.code).to.equal(code);
       }
       expect(client.breaker.state).to.equal('closed');
@@ -110,11 +103,11 @@ describe('circuit breaker per downstream service', () => {
 
   it('reopens when the half-open probe fails', async () => {
     for (let call = 0; call < 4; call += 1) {
-      await failure(client.call.echo(failWith(grpc.status.UNAVAILABLE)));
+      await clientErrorOf(client.call.echo(failWith(grpc.status.UNAVAILABLE)));
     }
     await client.breaker.next('half_open');
     const reopened = client.breaker.next('open');
-    await failure(client.call.echo(failWith(grpc.status.UNAVAILABLE)));
+    await clientErrorOf(client.call.echo(failWith(grpc.status.UNAVAILABLE)));
     await reopened;
     expect(client.breaker.state).to.equal('open');
   });

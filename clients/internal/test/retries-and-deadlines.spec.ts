@@ -4,11 +4,14 @@
 import * as grpc from '@grpc/grpc-js';
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
-import { ClientError } from '../src/index.js';
 import { RetryBudget } from '../src/retry-budget.js';
 import { keyedBy, mayRetry, never, read } from '../src/retry-policy.js';
 import type { EchoRequest } from '../../../test/harness/echo-service.js';
-import { echoMeshClient, type EchoMeshClient } from '../../../test/harness/test-clients.js';
+import {
+  clientErrorOf,
+  echoMeshClient,
+  type EchoMeshClient,
+} from '../../../test/harness/test-clients.js';
 import {
   echoRegistration,
   startTestServer,
@@ -18,16 +21,6 @@ import {
 function failFirst(times: number, code = grpc.status.UNAVAILABLE): EchoRequest {
   const reason = code === grpc.status.ABORTED ? 'IDEMPOTENCY_KEY_IN_USE' : 'DEPENDENCY_UNAVAILABLE';
   return { failFirst: { key: randomUUID(), times, code, reason } };
-}
-
-async function rejection(call: Promise<unknown>): Promise<ClientError> {
-  const error = await call.then(
-    () => undefined,
-    (reason: unknown) => reason,
-  );
-  if (!(error instanceof ClientError))
-    throw new Error(`expected a ClientError, got ${String(error)}`);
-  return error;
 }
 
 describe('client retries', () => {
@@ -63,14 +56,16 @@ describe('client retries', () => {
   });
 
   it('gives up after the maximum number of attempts', async () => {
-    const error = await rejection(client({ retry: { attemptsMax: 3 } }).call.echo(failFirst(5)));
+    const error = await clientErrorOf(
+      client({ retry: { attemptsMax: 3 } }).call.echo(failFirst(5)),
+    );
     expect(error.code).to.equal(grpc.status.UNAVAILABLE);
     expect(error.reason).to.equal('DEPENDENCY_UNAVAILABLE');
   });
 
   it('never repeats a call whose rule says it is not safe to', async () => {
     const request = failFirst(1);
-    const error = await rejection(client({ rule: 'never' }).call.echo(request));
+    const error = await clientErrorOf(client({ rule: 'never' }).call.echo(request));
     expect(error.code).to.equal(grpc.status.UNAVAILABLE);
     // The server saw exactly one attempt: the next call with the same key is its second.
     const second = await client().call.echo(request);
@@ -81,7 +76,7 @@ describe('client retries', () => {
     const request: EchoRequest = {
       fail: { code: grpc.status.FAILED_PRECONDITION, reason: 'INVALID_STATE' },
     };
-    const error = await rejection(client().call.echo(request));
+    const error = await clientErrorOf(client().call.echo(request));
     expect(error.code).to.equal(grpc.status.FAILED_PRECONDITION);
   });
 
@@ -123,7 +118,7 @@ describe('retry budget', () => {
       },
     });
     try {
-      const error = await rejection(client.call.echo(failFirst(1)));
+      const error = await clientErrorOf(client.call.echo(failFirst(1)));
       expect(error.code).to.equal(grpc.status.UNAVAILABLE);
     } finally {
       client.close();
@@ -179,7 +174,7 @@ describe('deadlines and trace context across a hop', () => {
   it('answers DEADLINE_EXCEEDED when the handler outlives the server’s maximum', async () => {
     const client = echoMeshClient(upstream.address, { rule: 'never' });
     clients.push(client);
-    const error = await rejection(client.call.echo({ delayMs: 5_000 }, { timeoutMs: 60_000 }));
+    const error = await clientErrorOf(client.call.echo({ delayMs: 5_000 }, { timeoutMs: 60_000 }));
     expect(error.code).to.equal(grpc.status.DEADLINE_EXCEEDED);
     expect(error.reason).to.equal('DEADLINE_EXCEEDED');
   });
