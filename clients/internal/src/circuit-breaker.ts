@@ -80,6 +80,10 @@ export class ServiceBreaker {
       volumeThreshold: options.volumeThreshold,
       rollingCountTimeout: options.rollingWindowMs,
       resetTimeout: options.resetTimeoutMs,
+      // Latency percentiles and snapshot events would be computed on every call's path; the
+      // breaker needs only its failure counts (latency lives in grpc_client_handling_seconds).
+      rollingPercentilesEnabled: false,
+      enableSnapshots: false,
       // true = "not a failure": only the codes above count against the downstream.
       errorFilter: (error: unknown) =>
         !(error instanceof ClientError && breakerFailureCodes.has(error.code)),

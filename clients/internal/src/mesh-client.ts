@@ -263,14 +263,14 @@ async function* serverStream(
 }
 
 function deadlineOf(options: CallOptions, defaultTimeoutMs: number): Date {
-  const candidates = [
-    options.deadline?.getTime(),
-    options.timeoutMs === undefined ? undefined : Date.now() + options.timeoutMs,
-    options.context?.deadline.getTime(),
-  ].filter((value): value is number => value !== undefined);
-  return new Date(
-    candidates.length === 0 ? Date.now() + defaultTimeoutMs : Math.min(...candidates),
-  );
+  // The earliest of what the caller said; the default only when it said nothing.
+  let deadlineMs = Infinity;
+  if (options.deadline !== undefined) deadlineMs = options.deadline.getTime();
+  if (options.timeoutMs !== undefined)
+    deadlineMs = Math.min(deadlineMs, Date.now() + options.timeoutMs);
+  if (options.context !== undefined)
+    deadlineMs = Math.min(deadlineMs, options.context.deadline.getTime());
+  return new Date(deadlineMs === Infinity ? Date.now() + defaultTimeoutMs : deadlineMs);
 }
 
 function outgoingMetadata(options: CallOptions): grpc.Metadata {

@@ -109,8 +109,8 @@ function unary(
       finish(started.refusal);
       return;
     }
-    started.onDeadline = () => {
-      finish(deadlineExceeded());
+    started.onAbort = (reason) => {
+      finish(reason);
     };
     handler(call.request, started.context).then(
       (response) => {
@@ -144,8 +144,8 @@ function serverStream(
       finish(started.refusal);
       return;
     }
-    started.onDeadline = () => {
-      finish(deadlineExceeded());
+    started.onAbort = (reason) => {
+      finish(reason);
     };
     (async () => {
       for await (const message of handler(call.request, context)) {
@@ -169,7 +169,8 @@ interface StartedCall {
   /** Undefined when the call was refused before the handler: see `refusal`. */
   readonly context: CallContext | undefined;
   readonly refusal: MeshError | undefined;
-  onDeadline: () => void;
+  /** The call ended early (deadline or the caller's cancel): record and answer that. */
+  onAbort: (reason: MeshError) => void;
   /** Records the outcome (log line, metrics); answers the status to send, or undefined for OK. */
   end(error: unknown): ReturnType<MeshError['toStatus']> | undefined;
 }
@@ -223,8 +224,13 @@ function beginCall(
   let context: CallContext | undefined;
   let refusal: MeshError | undefined;
   let timer: NodeJS.Timeout | undefined;
+  let deadlineMs = Infinity;
+  // grpc-js ends a call whose caller's deadline passed, or that the caller cancelled, with
+  // 'cancelled'; which of the two it was shows in the clock.
   const onCancelled = (): void => {
-    cancellation.abort(callCancelled);
+    const reason = Date.now() >= deadlineMs ? deadlineExceeded() : callCancelled;
+    cancellation.abort(reason);
+    started.onAbort(reason);
   };
   const started: StartedCall = {
     get context() {
@@ -233,7 +239,7 @@ function beginCall(
     get refusal() {
       return refusal;
     },
-    onDeadline: () => undefined,
+    onAbort: () => undefined,
     end: (error) => {
       clearTimeout(timer);
       call.removeListener('cancelled', onCancelled);
@@ -251,14 +257,18 @@ function beginCall(
     principal = runtime.identity.resolve(call);
     authorize(runtime, principal, path);
     const partner = partnerOf(call.metadata, principal);
-    const deadline = effectiveDeadline(call.getDeadline(), deadlineMaxMs);
-    timer = setTimeout(
-      () => {
-        cancellation.abort(deadlineExceeded());
-        started.onDeadline();
-      },
-      Math.max(0, deadline.getTime() - Date.now()),
-    );
+    const callerDeadline = call.getDeadline();
+    const callerMs = callerDeadline instanceof Date ? callerDeadline.getTime() : callerDeadline;
+    deadlineMs = Math.min(callerMs, Date.now() + deadlineMaxMs);
+    const deadline = new Date(deadlineMs);
+    // grpc-js enforces the caller's own deadline; a timer is needed only where our cap is earlier.
+    if (deadlineMs < callerMs) {
+      timer = setTimeout(() => {
+        const reason = deadlineExceeded();
+        cancellation.abort(reason);
+        started.onAbort(reason);
+      }, deadlineMs - Date.now());
+    }
     context = {
       method: path,
       principal,
@@ -313,12 +323,6 @@ function partnerOf(metadata: grpc.Metadata, principal: Principal): PartnerIdenti
     ]);
   }
   return { partnerId, scopes: scopeList };
-}
-
-function effectiveDeadline(callerDeadline: grpc.Deadline, deadlineMaxMs: number): Date {
-  const cap = Date.now() + deadlineMaxMs;
-  const caller = callerDeadline instanceof Date ? callerDeadline.getTime() : callerDeadline;
-  return new Date(Number.isFinite(caller) ? Math.min(caller, cap) : cap);
 }
 
 function deadlineExceeded(): MeshError {

@@ -56,6 +56,30 @@ describe('RPC runtime', () => {
       );
     });
 
+    it('records a call whose caller’s deadline passed as DeadlineExceeded', async () => {
+      const pattern =
+        /grpc_server_handled_total\{[^}]*grpc_method="Echo",grpc_code="DeadlineExceeded"\} (\d+)/;
+      const count = async (): Promise<number> =>
+        Number(pattern.exec(await server.registry.metrics())?.[1] ?? 0);
+      const before = await count();
+      const error = await serviceError(
+        rawEcho(
+          server.address,
+          meshCredentialsFor('admin'),
+          { delayMs: 5_000 },
+          { deadlineMs: 100 },
+        ),
+      );
+      expect(error.code).to.equal(grpc.status.DEADLINE_EXCEEDED);
+      // The server hears of the deadline from its own timer, just after the client: no event
+      // tells the test when, so it looks again for at most a second.
+      const giveUpAt = Date.now() + 1_000;
+      while ((await count()) === before && Date.now() < giveUpAt) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      expect(await count()).to.equal(before + 1);
+    });
+
     it('counts refused calls too, under their code', async () => {
       await serviceError(rawEcho(server.address, meshCredentialsFor('demo'), {}));
       const body = await server.registry.metrics();
