@@ -1,15 +1,39 @@
-// The account service process. Its RPCs answer UNIMPLEMENTED until they are built; the mesh runtime
-// already gives it mTLS, identity, authorization, health, metrics, migrations and a drain.
-import { AccountServiceService } from '../../../gen/grpc-js/clearmesh/account/v1/account_service.js';
+// The account service process: the mesh runtime gives it mTLS, identity, authorization, health,
+// metrics, migrations and a drain; the account service adds its ledger client (as
+// service/account) and the open-account recovery, which stop once the drain has let in-flight
+// calls finish.
+import { createLedgerClient, meshClientCredentials } from '../../../clients/internal/src/index.js';
 import { runGrpcService } from '../../mesh/src/grpc-service-main.js';
-import { notImplementedHandlers, serviceRegistration } from '../../mesh/src/server.js';
 import { migrations } from '../migrations/index.js';
+import { createAccountService } from './account-service.js';
+import { readAccountConfig } from './config.js';
 
 runGrpcService({
   name: 'account',
   schema: 'account',
   migrations,
-  services: () => [
-    serviceRegistration(AccountServiceService, notImplementedHandlers(AccountServiceService)),
-  ],
+  services: ({ db, logger, registry, onStop }) => {
+    const config = readAccountConfig(process.env);
+    const credentials = meshClientCredentials(
+      {
+        certsDirectory: config.certsDirectory,
+        identity: 'account',
+        trustDomain: config.trustDomain,
+      },
+      'service/ledger',
+    );
+    const ledger = createLedgerClient({
+      address: config.ledgerAddress,
+      credentials: credentials.credentials,
+      registry,
+    });
+    const account = createAccountService({ db, logger, ledger, config });
+    account.start();
+    onStop(async () => {
+      await account.stop();
+      ledger.close();
+      credentials.close();
+    });
+    return [account.registration];
+  },
 });

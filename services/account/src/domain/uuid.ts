@@ -1,0 +1,47 @@
+// Account ids: UUIDv7 (RFC 9562) generated here, so that id order is creation order and listings
+// page by id alone; and the parsing of ids sent by callers (canonical text in either case,
+// answered in lower case; nil and max refused, being what a client sends by mistake).
+import { randomBytes } from 'node:crypto';
+
+const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const NIL_UUID = '00000000-0000-0000-0000-000000000000';
+const MAX_UUID = 'ffffffff-ffff-ffff-ffff-ffffffffffff';
+
+/** The lower-case canonical form of `text`, or undefined when it is not a usable UUID. */
+export function parseUuid(text: string): string | undefined {
+  if (!CANONICAL_UUID.test(text)) return undefined;
+  const lower = text.toLowerCase();
+  if (lower === NIL_UUID || lower === MAX_UUID) return undefined;
+  return lower;
+}
+
+const SEQUENCE_MAX = 0xfff;
+let lastMs = -1;
+let sequence = 0;
+
+/**
+ * A UUIDv7 for the instant `atMs`. Within one millisecond the 12-bit rand_a field is a counter
+ * (RFC 9562 §6.2, method 1), so ids made by this process are strictly increasing; a counter that
+ * runs out borrows the next millisecond, which `atMs` callers never see because created_at is
+ * read back from the id's own clock only by order, not by value.
+ */
+export function uuidv7(atMs: number): string {
+  let ms = Math.max(atMs, lastMs);
+  if (ms === lastMs) {
+    sequence += 1;
+    if (sequence > SEQUENCE_MAX) {
+      ms += 1;
+      sequence = 0;
+    }
+  } else {
+    sequence = randomBytes(2).readUInt16BE() & 0x3ff; // leave room to count up
+  }
+  lastMs = ms;
+  const bytes = randomBytes(16);
+  bytes.writeUIntBE(ms, 0, 6);
+  bytes[6] = 0x70 | (sequence >> 8);
+  bytes[7] = sequence & 0xff;
+  bytes[8] = 0x80 | ((bytes[8] ?? 0) & 0x3f);
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}

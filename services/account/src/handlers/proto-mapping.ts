@@ -1,0 +1,52 @@
+// Proto <-> domain for accounts.
+import {
+  AccountKind as ProtoAccountKind,
+  AccountStatus as ProtoAccountStatus,
+  type Account,
+} from '../../../../gen/grpc-js/clearmesh/account/v1/account.js';
+import type { LedgerAccount } from '../../../../gen/grpc-js/clearmesh/ledger/v1/ledger_account.js';
+import {
+  balanceOf,
+  type AccountKind,
+  type AccountRecord,
+  type AccountStatus,
+  type Balance,
+} from '../domain/index.js';
+
+export function accountKindFromProto(kind: ProtoAccountKind): AccountKind | undefined {
+  if (kind === ProtoAccountKind.ACCOUNT_KIND_CUSTOMER) return 'CUSTOMER';
+  if (kind === ProtoAccountKind.ACCOUNT_KIND_SETTLEMENT) return 'SETTLEMENT';
+  return undefined;
+}
+
+const kindToProto: Readonly<Record<AccountKind, ProtoAccountKind>> = {
+  CUSTOMER: ProtoAccountKind.ACCOUNT_KIND_CUSTOMER,
+  SETTLEMENT: ProtoAccountKind.ACCOUNT_KIND_SETTLEMENT,
+};
+
+const statusToProto: Readonly<Record<AccountStatus, ProtoAccountStatus>> = {
+  ACTIVE: ProtoAccountStatus.ACCOUNT_STATUS_ACTIVE,
+  FROZEN: ProtoAccountStatus.ACCOUNT_STATUS_FROZEN,
+  CLOSED: ProtoAccountStatus.ACCOUNT_STATUS_CLOSED,
+};
+
+export function accountToProto(account: AccountRecord, balance: Balance): Account {
+  return {
+    accountId: account.accountId,
+    ownerId: account.ownerId,
+    currency: account.currency,
+    kind: kindToProto[account.kind],
+    status: statusToProto[account.status],
+    overdraftLimit: account.overdraftLimit,
+    displayName: account.displayName,
+    metadata: { ...account.metadata },
+    createdAt: account.createdAt,
+    updatedAt: account.updatedAt,
+    balance: { ...balance },
+  };
+}
+
+/** The account with its balance from its ledger account. */
+export function accountWithLedger(account: AccountRecord, ledger: LedgerAccount): Account {
+  return accountToProto(account, balanceOf(ledger, account.overdraftLimit));
+}

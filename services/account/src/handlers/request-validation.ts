@@ -1,0 +1,39 @@
+// Request-level checks shared by the account handlers: INVALID_ARGUMENT with proto field names,
+// and the one NOT_FOUND that unknown and invisible accounts share.
+import * as grpc from '@grpc/grpc-js';
+import { MeshError } from '../../../mesh/src/errors.js';
+import { parseUuid, type Violation } from '../domain/index.js';
+
+export function refuseViolations(violations: readonly Violation[]): void {
+  if (violations.length > 0) throw MeshError.invalidArgument(violations);
+}
+
+/** The lower-case UUID, or INVALID_ARGUMENT on `field`. */
+export function requireUuid(text: string, field: string): string {
+  const id = parseUuid(text);
+  if (id === undefined) {
+    throw MeshError.invalidArgument([{ field, description: 'must be a UUID (not nil or max)' }]);
+  }
+  return id;
+}
+
+/** Unknown and invisible accounts answer alike, so a partner learns nothing by probing. */
+export function accountNotFound(accountId: string): MeshError {
+  return new MeshError(
+    grpc.status.NOT_FOUND,
+    'ACCOUNT_NOT_FOUND',
+    `account ${accountId} not found`,
+  );
+}
+
+export const PAGE_SIZE_DEFAULT = 50;
+export const PAGE_SIZE_MAX = 500;
+
+/** SPEC §3.0: 0 means the default, above the maximum is clamped, negative is refused. */
+export function pageSizeOf(pageSize: number): number {
+  if (pageSize < 0) {
+    throw MeshError.invalidArgument([{ field: 'page_size', description: 'must not be negative' }]);
+  }
+  if (pageSize === 0) return PAGE_SIZE_DEFAULT;
+  return Math.min(pageSize, PAGE_SIZE_MAX);
+}

@@ -1,0 +1,74 @@
+// Finishes OpenAccount calls that wrote their PENDING account but never heard the ledger answer
+// (the ledger was down, the process died, the deadline passed): at start-up and then on a timer,
+// it opens each such account's ledger account (EXISTS is success) and marks the row CREATED. A
+// retry of the call itself does the same, so the two may race harmlessly.
+import type { LedgerClient } from '../../../clients/internal/src/index.js';
+import type { Knex } from '../../mesh/src/database.js';
+import type { Logger } from '../../mesh/src/logger.js';
+import { openLedgerAccount } from './ledger-accounts.js';
+import { listPendingAccounts, markLedgerCreated } from './store/index.js';
+
+export interface OpenAccountRecoveryOptions {
+  readonly intervalMs: number;
+  readonly graceMs: number;
+  readonly batchMax: number;
+  readonly logger: Logger;
+}
+
+export class OpenAccountRecovery {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<number> | undefined;
+
+  constructor(
+    private readonly db: Knex,
+    private readonly ledger: LedgerClient,
+    private readonly options: OpenAccountRecoveryOptions,
+  ) {}
+
+  /** One pass now, then one per interval (none when the interval is 0). */
+  start(): void {
+    this.tick();
+    if (this.options.intervalMs > 0) {
+      this.timer = setInterval(() => {
+        this.tick();
+      }, this.options.intervalMs);
+      this.timer.unref();
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running?.catch(() => undefined);
+  }
+
+  /** Finishes the PENDING accounts older than the grace period; answers how many it finished. */
+  async runOnce(): Promise<number> {
+    const openedBefore = new Date(Date.now() - this.options.graceMs);
+    const pending = await listPendingAccounts(this.db, openedBefore, this.options.batchMax);
+    let finished = 0;
+    for (const account of pending) {
+      await openLedgerAccount(this.ledger, account, undefined);
+      await markLedgerCreated(this.db, account.accountId);
+      finished += 1;
+    }
+    return finished;
+  }
+
+  private tick(): void {
+    if (this.running !== undefined) return;
+    this.running = this.runOnce();
+    this.running
+      .then(
+        (finished) => {
+          if (finished > 0) this.options.logger.info({ finished }, 'pending accounts opened');
+        },
+        (error: unknown) => {
+          this.options.logger.warn({ err: error }, 'open-account recovery pass failed');
+        },
+      )
+      .finally(() => {
+        this.running = undefined;
+      });
+  }
+}

@@ -1,0 +1,3 @@
+// The only place the account service talks to Postgres.
+export * from './accounts.js';
+export * from './audit-events.js';
