@@ -234,4 +234,21 @@ describe('GetAccount and ListAccounts', () => {
     );
     expect(theirs).to.deep.equal({ accounts: [], nextPageToken: '' });
   });
+
+  it('leaves status changes to client/admin under the default policy, partners included', async () => {
+    const account = await open({ ownerId: 'partner-a' });
+    await expectRefusal(
+      gateway.call.freezeAccount(
+        { accountId: account.accountId, reason: '' },
+        asPartner('partner-a'),
+      ),
+      PERMISSION_DENIED,
+      'POLICY_DENIED',
+    );
+    await expectRefusal(
+      demo.call.closeAccount({ accountId: account.accountId }),
+      PERMISSION_DENIED,
+      'POLICY_DENIED',
+    );
+  });
 });
