@@ -20,6 +20,9 @@ import { migrations as paymentMigrations } from '../services/payment/migrations/
 import { testRun } from './harness/test-run.js';
 import { statusOf, unaryCall } from './harness/test-server.js';
 
+/** SNI must be a DNS name; servers are checked by SPIFFE ID, not by this name. */
+const sniLocalhost = { 'grpc.ssl_target_name_override': 'localhost' };
+
 interface Started {
   readonly child: ChildProcess;
   readonly output: string[];
@@ -131,6 +134,7 @@ describe('npm start', function () {
       const client = new HealthClient(
         address,
         clientCredentials(pki.identity('admin'), `spiffe://${pki.trustDomain}/service/${name}`),
+        sniLocalhost,
       );
       clients.push(client);
       const response = await unaryCall(client.check.bind(client), { service: '' });
@@ -143,6 +147,7 @@ describe('npm start', function () {
     const client = new PaymentServiceClient(
       mesh.addresses.get('payment')?.address ?? '',
       clientCredentials(pki.identity('admin'), `spiffe://${pki.trustDomain}/service/payment`),
+      sniLocalhost,
     );
     clients.push(client);
     const code = await statusOf(unaryCall(client.getPayment.bind(client), { paymentId: '' }));
