@@ -40,16 +40,17 @@ export async function changeAccountStatus(
         reason: change.reason,
       }),
     );
+  let account: Account;
   try {
-    const account = await dependencies.db.transaction((trx) =>
+    account = await dependencies.db.transaction((trx) =>
       applyChange({ ...dependencies, db: trx }, context, caller, change),
     );
-    await audit('OK');
-    return account;
   } catch (error) {
     await audit(outcomeOf(error));
     throw error;
   }
+  await audit('OK');
+  return account;
 }
 
 async function applyChange(

@@ -51,7 +51,7 @@ export function openAccountHandler(
     const requestHash = openParamsHash(params);
     for (let attempt = 1; attempt <= attemptsMax; attempt += 1) {
       const stored = await findOpenRequest(dependencies.db, scope, request.requestId);
-      if (stored !== undefined) return replay(dependencies, stored, requestHash, context);
+      if (stored !== undefined) return replay(dependencies, stored, requestHash, context, caller);
       refuseForbidden(caller, params);
       const now = new Date();
       const account: AccountRecord = {
@@ -98,6 +98,7 @@ async function replay(
   stored: StoredOpenRequest,
   requestHash: Buffer,
   context: CallContext,
+  caller: AccountCaller,
 ): Promise<OpenAccountResponse> {
   if (!stored.requestHash.equals(requestHash)) {
     throw new MeshError(
@@ -109,6 +110,10 @@ async function replay(
   if (!stored.ledgerCreated) {
     await openLedgerAccount(dependencies.ledger, stored.account, context);
     await markLedgerCreated(dependencies.db, stored.accountId);
+    await insertAuditEvent(
+      dependencies.db,
+      auditEventOf(context, caller, { action: 'OpenAccount', outcome: 'OK', account: stored }),
+    );
   }
   return OpenAccountResponse.decode(stored.response);
 }
