@@ -21,9 +21,9 @@ let sequence = 0;
 
 /**
  * A UUIDv7 for the instant `atMs`. Within one millisecond the 12-bit rand_a field is a counter
- * (RFC 9562 §6.2, method 1), so ids made by this process are strictly increasing; a counter that
- * runs out borrows the next millisecond, which `atMs` callers never see because created_at is
- * read back from the id's own clock only by order, not by value.
+ * (RFC 9562 §6.2, method 1), so ids made by this process are strictly increasing. A counter that
+ * runs out borrows the next millisecond: the id's clock may then run a little ahead of created_at,
+ * which is harmless because ids are used for order only, never read back as times.
  */
 export function uuidv7(atMs: number): string {
   let ms = Math.max(atMs, lastMs);
