@@ -1,4 +1,4 @@
 // The account service's pure rules and values.
 export * from './account-rules.js';
 export * from './types.js';
-export { parseUuid, uuidv7 } from './uuid.js';
+export { parseUuid, uuidv7 } from '../../../mesh/src/uuid.js';

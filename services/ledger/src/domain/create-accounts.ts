@@ -5,7 +5,7 @@
 import { isCurrencyCode } from '../../../mesh/src/currencies.js';
 import type { CreateAccountStatus } from './statuses.js';
 import type { LedgerAccountInput, LedgerAccountState } from './types.js';
-import { parseUuid } from './uuid.js';
+import { parseUuid } from '../../../mesh/src/uuid.js';
 
 /** Most accounts in one CreateAccounts request. */
 export const ACCOUNTS_PER_REQUEST_MAX = 8190;

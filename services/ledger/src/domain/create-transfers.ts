@@ -12,7 +12,7 @@ import type { CreateTransferStatus } from './statuses.js';
 import { validateTransferFields } from './transfer-fields.js';
 import { applyTransfer, checkAgainstLedger } from './transfer-rules.js';
 import type { LedgerView, StoredTransfer, TransferInput } from './types.js';
-import { parseUuid } from './uuid.js';
+import { parseUuid } from '../../../mesh/src/uuid.js';
 import { WorkingLedger, type TransferWrites } from './working-ledger.js';
 
 export type { TransferWrites } from './working-ledger.js';

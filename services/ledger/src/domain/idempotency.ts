@@ -3,7 +3,7 @@
 // lower-cased and after a post or void has taken its empty fields and a 0 amount from its pending
 // transfer, so a retry that spells a post the way it was first sent always matches.
 import type { StoredTransfer, TransferInput } from './types.js';
-import { normalizeUuid } from './uuid.js';
+import { normalizeUuid } from '../../../mesh/src/uuid.js';
 
 /** How the engine finds the pending transfer that a stored post or void resolved. */
 export interface TransferLookup {

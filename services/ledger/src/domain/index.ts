@@ -49,4 +49,4 @@ export {
   type TransferFlags,
   type TransferInput,
 } from './types.js';
-export { normalizeUuid, parseUuid } from './uuid.js';
+export { normalizeUuid, parseUuid } from '../../../mesh/src/uuid.js';

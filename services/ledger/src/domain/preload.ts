@@ -3,7 +3,7 @@
 // global order (transfers first, then accounts, each by id) keeps concurrent writers from
 // deadlocking. Malformed ids are skipped: the engine refuses those transfers without a lookup.
 import type { LedgerAccountInput, StoredTransfer, TransferInput } from './types.js';
-import { parseUuid } from './uuid.js';
+import { parseUuid } from '../../../mesh/src/uuid.js';
 
 function sortedUnique(ids: Iterable<string>): string[] {
   return [...new Set(ids)].sort();

@@ -5,7 +5,7 @@
 import { isCurrencyCode } from '../../../mesh/src/currencies.js';
 import type { CreateTransferStatus } from './statuses.js';
 import type { TransferInput } from './types.js';
-import { parseUuid } from './uuid.js';
+import { parseUuid } from '../../../mesh/src/uuid.js';
 
 /** Longest reference, in Unicode code points. */
 export const REFERENCE_LENGTH_MAX = 128;
