@@ -23,6 +23,8 @@ export interface CallContext {
   /** /package.Service/Method */
   readonly method: string;
   readonly principal: Principal;
+  /** The caller's network address (ip:port), for audit trails. */
+  readonly peerAddress: string;
   readonly partner: PartnerIdentity | undefined;
   /** The caller's deadline, capped at the server's maximum; pass it on to downstream calls. */
   readonly deadline: Date;
@@ -272,6 +274,10 @@ function beginCall(
     context = {
       method: path,
       principal,
+      // Read on demand: most calls never need it, and getPeer() builds a string.
+      get peerAddress() {
+        return call.getPeer();
+      },
       partner,
       deadline,
       get signal() {

@@ -1,5 +1,5 @@
 // The audit row of an account action: the principal, the partner it acted for, the peer's
-// SPIFFE ID, the action and its outcome, and the trace id that ties it to the RPC's log line.
+// network address, the action and its outcome, and the trace id that ties it to the RPC's log line.
 import { MeshError } from '../../../mesh/src/errors.js';
 import type { CallContext } from '../../../mesh/src/rpc-runtime.js';
 import type { AccountCaller } from '../domain/index.js';
@@ -18,7 +18,7 @@ export function auditEventOf(
   return {
     principal: caller.principalId,
     partnerId: caller.kind === 'partner' ? caller.partnerId : undefined,
-    peer: context.principal.spiffeId,
+    peer: context.peerAddress,
     action: what.action,
     outcome: what.outcome,
     accountId: what.account?.accountId,
