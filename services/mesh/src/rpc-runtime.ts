@@ -3,6 +3,7 @@
 // an effective deadline, trace context, one log line and the go-grpc-prometheus metrics, and a
 // single error boundary (MeshError → its status; anything else → INTERNAL, cause logged).
 import * as grpc from '@grpc/grpc-js';
+import { once } from 'node:events';
 import type { AuthorizationPolicy } from './authorization-policy.js';
 import { MeshError } from './errors.js';
 import type { PeerIdentityResolver, Principal } from './identity.js';
@@ -114,7 +115,15 @@ function unary(
     started.onAbort = (reason) => {
       finish(reason);
     };
-    handler(call.request, started.context).then(
+    let pending: Promise<unknown>;
+    try {
+      pending = handler(call.request, started.context);
+    } catch (error) {
+      // A handler that throws before returning its promise is answered like one that rejects.
+      finish(error);
+      return;
+    }
+    pending.then(
       (response) => {
         finish(undefined, response);
       },
@@ -154,7 +163,10 @@ function serverStream(
         // finish() aborts the signal: after a deadline or a cancel, stop writing.
         if (context.signal.aborted) return;
         metrics.messageSent();
-        if (!call.write(message)) await new Promise((resolve) => call.once('drain', resolve));
+        // Under back-pressure wait for drain, but not past the call's end (it never drains then).
+        if (!call.write(message)) {
+          await once(call, 'drain', { signal: context.signal }).catch(() => undefined);
+        }
       }
     })().then(
       () => {

@@ -6,6 +6,8 @@ import { expect } from 'chai';
 import { decodeStatusDetails } from '../src/errors.js';
 import { startMetricsServer, type MetricsServer } from '../src/metrics-server.js';
 import { partnerIdKey, partnerScopesKey } from '../src/rpc-runtime.js';
+import { serviceRegistration } from '../src/server.js';
+import { createEchoHandlers, EchoService } from '../../../test/harness/echo-service.js';
 import { meshCredentialsFor, rawEcho } from '../../../test/harness/test-clients.js';
 import { startTestServer, type TestServer } from '../../../test/harness/test-server.js';
 
@@ -117,6 +119,31 @@ describe('RPC runtime', () => {
       expect(wire).to.not.include('SELECT');
       expect(wire).to.not.include('echo-service.ts');
       expect(decodeStatusDetails(error.metadata).errorInfo?.reason).to.equal('INTERNAL_ERROR');
+    });
+  });
+
+  describe('handlers that throw before returning a promise', () => {
+    it('answer INTERNAL like any other failure, and the server keeps serving', async () => {
+      const throwing = await startTestServer({
+        services: [
+          serviceRegistration(EchoService, {
+            ...createEchoHandlers(),
+            echo: () => {
+              throw new Error('thrown synchronously');
+            },
+          }),
+        ],
+      });
+      try {
+        const credentials = meshCredentialsFor('admin');
+        for (let call = 0; call < 2; call += 1) {
+          const error = await serviceError(rawEcho(throwing.address, credentials, {}));
+          expect(error.code).to.equal(grpc.status.INTERNAL);
+          expect(error.details).to.equal('internal error');
+        }
+      } finally {
+        await throwing.shutdown(0);
+      }
     });
   });
 
