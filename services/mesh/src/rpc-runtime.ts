@@ -96,8 +96,9 @@ function unary(
   runtime: RpcRuntime,
 ): grpc.handleUnaryCall<unknown, unknown> {
   const metrics = runtime.metrics.method(path, 'unary');
+  const logger = runtime.logger.child({ method: path });
   return (call, callback) => {
-    const started = beginCall(path, call, runtime, metrics, runtime.deadlineMaxMs);
+    const started = beginCall(path, call, runtime, { metrics, logger }, runtime.deadlineMaxMs);
     let finished = false;
     const finish = (error: unknown, response?: unknown): void => {
       if (finished) return;
@@ -140,8 +141,15 @@ function serverStream(
   runtime: RpcRuntime,
 ): grpc.handleServerStreamingCall<unknown, unknown> {
   const metrics = runtime.metrics.method(path, 'server_stream');
+  const logger = runtime.logger.child({ method: path });
   return (call) => {
-    const started = beginCall(path, call, runtime, metrics, runtime.streamDeadlineMaxMs);
+    const started = beginCall(
+      path,
+      call,
+      runtime,
+      { metrics, logger },
+      runtime.streamDeadlineMaxMs,
+    );
     let finished = false;
     const finish = (error: unknown): void => {
       if (finished) return;
@@ -226,9 +234,11 @@ function beginCall(
   path: string,
   call: IncomingCall,
   runtime: RpcRuntime,
-  metrics: MethodMetrics,
+  /** Per method, made once: the method's metrics, and a logger with the method bound in. */
+  method: { metrics: MethodMetrics; logger: Logger },
   deadlineMaxMs: number,
 ): StartedCall {
+  const { metrics, logger } = method;
   const startedAt = performance.now();
   metrics.started();
   metrics.messageReceived();
@@ -261,7 +271,7 @@ function beginCall(
       const code = failure?.code ?? grpc.status.OK;
       const durationMs = performance.now() - startedAt;
       metrics.handled(code, durationMs / 1000);
-      logCall(runtime.logger, { path, principal, code, durationMs, trace, failure });
+      logCall(logger, { principal, code, durationMs, trace, failure });
       cancellation.abort(callFinished);
       return failure?.toStatus();
     },
@@ -297,7 +307,7 @@ function beginCall(
       },
       trace,
       metadata: call.metadata,
-      logger: runtime.logger,
+      logger,
     };
   } catch (error) {
     refusal = MeshError.from(error);
@@ -350,7 +360,6 @@ function deadlineExceeded(): MeshError {
 function logCall(
   logger: Logger,
   call: {
-    path: string;
     principal: Principal | undefined;
     code: grpc.status;
     durationMs: number;
@@ -358,8 +367,8 @@ function logCall(
     failure: MeshError | undefined;
   },
 ): void {
+  // The method is bound in the logger (serialised once per method, not once per call).
   const line = {
-    method: call.path,
     principal: call.principal?.id,
     code: grpc.status[call.code],
     reason: call.failure?.reason,
