@@ -6,9 +6,11 @@ import type { Knex } from '../../mesh/src/database.js';
 import type { Logger } from '../../mesh/src/logger.js';
 import { PageTokens } from '../../mesh/src/page-token.js';
 import { serviceRegistration, type ServiceRegistration } from '../../mesh/src/server.js';
-import type { AccountConfig } from './config.js';
+import { scryptParameters } from './client-secrets.js';
+import { TOKEN_LIFETIME_SECONDS_MAX, type AccountConfig } from './config.js';
 import { accountHandlers } from './handlers/index.js';
 import { OpenAccountRecovery } from './open-account-recovery.js';
+import { SigningKeys } from './signing-keys.js';
 
 export interface AccountServiceOptions {
   readonly db: Knex;
@@ -17,14 +19,27 @@ export interface AccountServiceOptions {
   readonly ledger: LedgerClient;
   readonly config: Pick<
     AccountConfig,
-    'pageTokenSecret' | 'recoveryIntervalMs' | 'recoveryGraceMs' | 'recoveryBatchMax'
+    | 'pageTokenSecret'
+    | 'recoveryIntervalMs'
+    | 'recoveryGraceMs'
+    | 'recoveryBatchMax'
+    | 'secretHashCost'
+    | 'tokenIssuer'
+    | 'tokenAudience'
+    | 'tokenLifetimeSeconds'
+    | 'loginFailuresMax'
+    | 'loginFailureWindowMs'
   >;
+  /** Now, for partners, tokens and the failed-login window; tests drive it. */
+  readonly clock?: () => Date;
 }
 
 export interface AccountService {
   readonly registration: ServiceRegistration;
   readonly recovery: OpenAccountRecovery;
-  /** Starts the recovery pass and its timer. */
+  /** The access token signing keys: rotate() is the operators' key rotation. */
+  readonly signingKeys: SigningKeys;
+  /** Starts the recovery pass and its timer, and creates the first signing key if none exists. */
   start(): void;
   /** Stops the recovery timer and waits for a pass in progress. */
   stop(): Promise<void>;
@@ -38,16 +53,40 @@ export function createAccountService(options: AccountServiceOptions): AccountSer
     batchMax: config.recoveryBatchMax,
     logger: options.logger,
   });
+  const clock = options.clock ?? (() => new Date());
+  const signingKeys = new SigningKeys(
+    db,
+    {
+      issuer: config.tokenIssuer,
+      audience: config.tokenAudience,
+      lifetimeSeconds: Math.min(config.tokenLifetimeSeconds, TOKEN_LIFETIME_SECONDS_MAX),
+      lifetimeMaxSeconds: TOKEN_LIFETIME_SECONDS_MAX,
+    },
+    clock,
+  );
   const handlers = accountHandlers({
     db,
     ledger,
     pageTokens: new PageTokens(config.pageTokenSecret),
+    credentials: {
+      secretHashing: scryptParameters(config.secretHashCost),
+      signingKeys,
+      tokenLifetimeSeconds: Math.min(config.tokenLifetimeSeconds, TOKEN_LIFETIME_SECONDS_MAX),
+      loginFailuresMax: config.loginFailuresMax,
+      loginFailureWindowMs: config.loginFailureWindowMs,
+      clock,
+    },
   });
   return {
     registration: serviceRegistration(AccountServiceService, handlers),
     recovery,
+    signingKeys,
     start: () => {
       recovery.start();
+      // Signing and GetJwks wait for this too, and retry it if it failed here.
+      signingKeys.ensureKey().catch((error: unknown) => {
+        options.logger.error({ err: error }, 'creating the first signing key failed');
+      });
     },
     stop: () => recovery.stop(),
   };

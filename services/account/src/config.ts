@@ -7,11 +7,16 @@ import {
   readAddress,
   readInteger,
   readString,
+  ConfigError,
   type Environment,
 } from '../../mesh/src/config.js';
 import { trustDomainDefault } from '../../mesh/src/dev-pki.js';
 import { readPageTokenSecret } from '../../mesh/src/page-token.js';
 import { certsDirectoryDefault, processDefaults } from '../../mesh/src/topology.js';
+import { SCRYPT_COST_DEFAULT, SCRYPT_COST_MAX, SCRYPT_COST_MIN } from './client-secrets.js';
+
+/** RFC 9068 tokens are short-lived: at most 15 minutes, whatever the configuration says. */
+export const TOKEN_LIFETIME_SECONDS_MAX = 900;
 
 export interface AccountConfig {
   /** host:port of the ledger (LEDGER_ADDR, as the ledger itself reads it). */
@@ -27,6 +32,19 @@ export interface AccountConfig {
   readonly recoveryGraceMs: number;
   /** Most PENDING accounts finished in one recovery pass. */
   readonly recoveryBatchMax: number;
+  /** scrypt cost N of new client secret hashes: a power of two, 2^14 to 2^17 from the
+   * environment (tests construct cheaper settings directly). */
+  readonly secretHashCost: number;
+  /** `iss` of access tokens; the gateway expects the same. */
+  readonly tokenIssuer: string;
+  /** `aud` of access tokens; the gateway expects the same. */
+  readonly tokenAudience: string;
+  /** Lifetime of access tokens (`expires_in`), at most TOKEN_LIFETIME_SECONDS_MAX. */
+  readonly tokenLifetimeSeconds: number;
+  /** Failed IssueToken attempts per client_id in one window before every attempt is refused. */
+  readonly loginFailuresMax: number;
+  /** The window failed logins are counted in. */
+  readonly loginFailureWindowMs: number;
 }
 
 export const accountConfigDefaults: Omit<
@@ -36,6 +54,12 @@ export const accountConfigDefaults: Omit<
   recoveryIntervalMs: 10_000,
   recoveryGraceMs: 5_000,
   recoveryBatchMax: 100,
+  secretHashCost: SCRYPT_COST_DEFAULT,
+  tokenIssuer: 'clearmesh',
+  tokenAudience: 'clearmesh',
+  tokenLifetimeSeconds: 600,
+  loginFailuresMax: 5,
+  loginFailureWindowMs: 60_000,
 };
 
 export function readAccountConfig(env: Environment): AccountConfig {
@@ -61,5 +85,36 @@ export function readAccountConfig(env: Environment): AccountConfig {
       min: 1,
       max: 1_000,
     }),
+    secretHashCost: readSecretHashCost(env),
+    tokenIssuer: readString(env, 'ACCOUNT_TOKEN_ISSUER', defaults.tokenIssuer),
+    tokenAudience: readString(env, 'ACCOUNT_TOKEN_AUDIENCE', defaults.tokenAudience),
+    tokenLifetimeSeconds: readInteger(
+      env,
+      'ACCOUNT_TOKEN_LIFETIME_SECONDS',
+      defaults.tokenLifetimeSeconds,
+      { min: 60, max: TOKEN_LIFETIME_SECONDS_MAX },
+    ),
+    loginFailuresMax: readInteger(env, 'ACCOUNT_LOGIN_FAILURES_MAX', defaults.loginFailuresMax, {
+      min: 1,
+      max: 100,
+    }),
+    loginFailureWindowMs: readInteger(
+      env,
+      'ACCOUNT_LOGIN_FAILURE_WINDOW_MS',
+      defaults.loginFailureWindowMs,
+      { min: 1_000, max: 3_600_000 },
+    ),
   };
+}
+
+/** ACCOUNT_SECRET_HASH_COST is N itself; never below 2^14 outside tests. */
+function readSecretHashCost(env: Environment): number {
+  const cost = readInteger(env, 'ACCOUNT_SECRET_HASH_COST', accountConfigDefaults.secretHashCost, {
+    min: SCRYPT_COST_MIN,
+    max: SCRYPT_COST_MAX,
+  });
+  if ((cost & (cost - 1)) !== 0) {
+    throw new ConfigError(`ACCOUNT_SECRET_HASH_COST=${cost} must be a power of two`);
+  }
+  return cost;
 }

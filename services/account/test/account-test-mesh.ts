@@ -29,9 +29,17 @@ import { migrations as ledgerMigrations } from '../../ledger/migrations/index.js
 import { ledgerConfigDefaults } from '../../ledger/src/config.js';
 import { createLedgerService, type LedgerService } from '../../ledger/src/ledger-service.js';
 import { migrations as accountMigrations } from '../migrations/index.js';
-import { createAccountService, type AccountService } from '../src/account-service.js';
+import {
+  createAccountService,
+  type AccountService,
+  type AccountServiceOptions,
+} from '../src/account-service.js';
+import { accountConfigDefaults } from '../src/config.js';
 
 const pageTokenSecret = 'account-tests-page-token-secret';
+/** scrypt N for tests: far below the 2^15 default (which the environment cannot lower below
+ * 2^14), so that hashing does not dominate the run. */
+export const TEST_SECRET_HASH_COST = 2 ** 10;
 
 export interface AccountTestMesh {
   /** The account service's own database pool (its schema). */
@@ -74,6 +82,9 @@ interface RunningLedger {
 export async function startAccountTestMesh(options: {
   schema: string;
   gatewayChangesStatus?: boolean;
+  /** Settings of the account service beyond the test defaults. */
+  config?: Partial<AccountServiceOptions['config']>;
+  clock?: () => Date;
 }): Promise<AccountTestMesh> {
   const { pki, database } = testRun();
   const connect = (schema: string): Knex =>
@@ -134,7 +145,16 @@ export async function startAccountTestMesh(options: {
     db,
     logger: silentLogger,
     ledger: ledgerClient,
-    config: { pageTokenSecret, recoveryIntervalMs: 0, recoveryGraceMs: 0, recoveryBatchMax: 100 },
+    config: {
+      ...accountConfigDefaults,
+      pageTokenSecret,
+      recoveryIntervalMs: 0,
+      recoveryGraceMs: 0,
+      recoveryBatchMax: 100,
+      secretHashCost: TEST_SECRET_HASH_COST,
+      ...options.config,
+    },
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
   });
   const accountServer = await serve('account', 0, [account.registration]);
   const ledgerAdmin = createLedgerClient({

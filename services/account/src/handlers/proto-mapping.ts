@@ -1,9 +1,13 @@
-// Proto <-> domain for accounts.
+// Proto <-> domain for accounts and partners.
 import {
   AccountKind as ProtoAccountKind,
   AccountStatus as ProtoAccountStatus,
   type Account,
 } from '../../../../gen/grpc-js/clearmesh/account/v1/account.js';
+import {
+  PartnerStatus as ProtoPartnerStatus,
+  type Partner,
+} from '../../../../gen/grpc-js/clearmesh/account/v1/partner.js';
 import type { LedgerAccount } from '../../../../gen/grpc-js/clearmesh/ledger/v1/ledger_account.js';
 import {
   balanceOf,
@@ -11,6 +15,8 @@ import {
   type AccountRecord,
   type AccountStatus,
   type Balance,
+  type PartnerRecord,
+  type PartnerStatus,
 } from '../domain/index.js';
 
 export function accountKindFromProto(kind: ProtoAccountKind): AccountKind | undefined {
@@ -49,4 +55,20 @@ export function accountToProto(account: AccountRecord, balance: Balance): Accoun
 /** The account with its balance from its ledger account. */
 export function accountWithLedger(account: AccountRecord, ledger: LedgerAccount): Account {
   return accountToProto(account, balanceOf(ledger, account.overdraftLimit));
+}
+
+const partnerStatusToProto: Readonly<Record<PartnerStatus, ProtoPartnerStatus>> = {
+  ACTIVE: ProtoPartnerStatus.PARTNER_STATUS_ACTIVE,
+  REVOKED: ProtoPartnerStatus.PARTNER_STATUS_REVOKED,
+};
+
+export function partnerToProto(partner: PartnerRecord): Partner {
+  return {
+    partnerId: partner.partnerId,
+    clientId: partner.clientId,
+    displayName: partner.displayName,
+    scopes: [...partner.scopes],
+    status: partnerStatusToProto[partner.status],
+    createdAt: partner.createdAt,
+  };
 }

@@ -37,3 +37,11 @@ export function pageSizeOf(pageSize: number): number {
   if (pageSize === 0) return PAGE_SIZE_DEFAULT;
   return Math.min(pageSize, PAGE_SIZE_MAX);
 }
+
+export function partnerNotFound(partnerId: string): MeshError {
+  return new MeshError(
+    grpc.status.NOT_FOUND,
+    'PARTNER_NOT_FOUND',
+    `partner ${partnerId} not found`,
+  );
+}

@@ -1,5 +1,6 @@
-// The audit trail: one row per status change or opening, whatever its outcome. Callers pass
-// identities, action names and reasons only — never a secret, a token or a request body.
+// The audit trail: one row per status change, opening, partner action or failed login, whatever
+// its outcome. Callers pass identities, action names and reasons only — never a secret, a token
+// or a request body.
 import type { Knex } from '../../../mesh/src/database.js';
 
 export interface AuditEvent {
@@ -14,6 +15,10 @@ export interface AuditEvent {
   /** The operator's reason for a freeze or unfreeze, when given. */
   readonly reason: string;
   readonly traceId: string;
+  /** The client_id a login presented (never its secret). */
+  readonly clientId?: string | undefined;
+  /** The partner an admin action changed. */
+  readonly targetPartnerId?: string | undefined;
 }
 
 export async function insertAuditEvent(db: Knex, event: AuditEvent): Promise<void> {
@@ -26,5 +31,7 @@ export async function insertAuditEvent(db: Knex, event: AuditEvent): Promise<voi
     account_id: event.accountId ?? null,
     reason: event.reason,
     trace_id: event.traceId,
+    client_id: event.clientId ?? null,
+    target_partner_id: event.targetPartnerId ?? null,
   });
 }

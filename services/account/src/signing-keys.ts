@@ -1,0 +1,127 @@
+// The ES256 keys that sign access tokens, persisted in the account schema so that tokens verify
+// across restarts and replicas. The newest active key signs; rotating creates a new key and
+// retires the others, which stay in the JWKS until every token they signed has expired (the
+// longest lifetime plus the gateway's leeway). Private keys are imported once per process.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
+import type { Knex } from '../../mesh/src/database.js';
+import {
+  insertSigningKey,
+  newestActiveSigningKey,
+  publishedSigningKeys,
+  retireSigningKeysExcept,
+  withSigningKeyLock,
+  type StoredSigningKey,
+} from './store/index.js';
+
+export const SIGNING_ALGORITHM = 'ES256';
+/** How long a retired key stays published beyond the longest token lifetime: covers the
+ * gateway's leeway (≤ 30 s) and clock skew between replicas. */
+const RETIRED_KEY_GRACE_SECONDS = 60;
+
+export interface AccessTokenClaims {
+  readonly partnerId: string;
+  readonly clientId: string;
+  /** Space-separated, as OAuth2 `scope`. */
+  readonly scope: string;
+}
+
+export interface TokenSettings {
+  readonly issuer: string;
+  readonly audience: string;
+  readonly lifetimeSeconds: number;
+  /** The longest lifetime any replica may configure: how long a retired key stays published. */
+  readonly lifetimeMaxSeconds: number;
+}
+
+type SigningKey = Awaited<ReturnType<typeof importJWK>>;
+
+export class SigningKeys {
+  private readonly imported = new Map<string, Promise<SigningKey>>();
+  /** The first ensureKey of this process; retried after a failure. */
+  private ready: Promise<string> | undefined;
+
+  constructor(
+    private readonly db: Knex,
+    private readonly settings: TokenSettings,
+    private readonly clock: () => Date,
+  ) {}
+
+  /** Creates the first key when there is none, once per process; idempotent across replicas. */
+  ensureKey(): Promise<string> {
+    this.ready ??= this.createFirstKey().catch((error: unknown) => {
+      this.ready = undefined;
+      throw error;
+    });
+    return this.ready;
+  }
+
+  private createFirstKey(): Promise<string> {
+    return withSigningKeyLock(this.db, async (trx) => {
+      const newest = await newestActiveSigningKey(trx);
+      if (newest !== undefined) return newest.kid;
+      return this.createKey(trx);
+    });
+  }
+
+  /** A new key signs from now on; the previous ones are retired but stay published. */
+  async rotate(): Promise<string> {
+    return withSigningKeyLock(this.db, async (trx) => {
+      const kid = await this.createKey(trx);
+      await retireSigningKeysExcept(trx, kid, this.clock());
+      return kid;
+    });
+  }
+
+  /** The JWKS document: public keys of active keys and of recently retired ones. */
+  async jwks(): Promise<{ keys: JWK[] }> {
+    await this.ensureKey();
+    const graceMs = (this.settings.lifetimeMaxSeconds + RETIRED_KEY_GRACE_SECONDS) * 1_000;
+    const keys = await publishedSigningKeys(this.db, new Date(this.clock().getTime() - graceMs));
+    return { keys: keys.map((key) => key.publicJwk as JWK) };
+  }
+
+  /** Signs an RFC 9068 access token issued at `issuedAt` with the newest active key. */
+  async signAccessToken(claims: AccessTokenClaims, issuedAt: Date): Promise<string> {
+    await this.ensureKey();
+    const stored = await newestActiveSigningKey(this.db);
+    if (stored === undefined) throw new Error('no active signing key');
+    const key = await this.privateKeyOf(stored);
+    const iat = Math.floor(issuedAt.getTime() / 1_000);
+    return new SignJWT({ client_id: claims.clientId, scope: claims.scope })
+      .setProtectedHeader({ alg: SIGNING_ALGORITHM, typ: 'at+jwt', kid: stored.kid })
+      .setIssuer(this.settings.issuer)
+      .setAudience(this.settings.audience)
+      .setSubject(claims.partnerId)
+      .setIssuedAt(iat)
+      .setExpirationTime(iat + this.settings.lifetimeSeconds)
+      .setJti(randomUUID())
+      .sign(key);
+  }
+
+  private privateKeyOf(stored: StoredSigningKey): Promise<SigningKey> {
+    let key = this.imported.get(stored.kid);
+    if (key === undefined) {
+      key = importJWK(stored.privateJwk as JWK, SIGNING_ALGORITHM);
+      this.imported.set(stored.kid, key);
+    }
+    return key;
+  }
+
+  private async createKey(trx: Knex): Promise<string> {
+    const { publicKey, privateKey } = await generateKeyPair(SIGNING_ALGORITHM, {
+      extractable: true,
+    });
+    const kid = randomBytes(16).toString('base64url');
+    const describe = { kid, alg: SIGNING_ALGORITHM, use: 'sig' };
+    await insertSigningKey(trx, {
+      kid,
+      algorithm: SIGNING_ALGORITHM,
+      publicJwk: { ...(await exportJWK(publicKey)), ...describe },
+      privateJwk: { ...(await exportJWK(privateKey)), ...describe },
+      createdAt: this.clock(),
+      retiredAt: undefined,
+    });
+    return kid;
+  }
+}
