@@ -111,16 +111,13 @@ export class ServiceBreaker {
   }
 
   /** Runs `attempt` through the breaker; while open, rejects at once with CIRCUIT_OPEN. */
-  async run<T>(attempt: () => Promise<T>): Promise<T> {
-    try {
-      return (await this.breaker.fire(attempt)) as T;
-    } catch (error) {
-      if (error instanceof ClientError) throw error;
-      if ((error as { code?: unknown }).code === 'EOPENBREAKER') {
+  run<T>(attempt: () => Promise<T>): Promise<T> {
+    return (this.breaker.fire(attempt) as Promise<T>).catch((error: unknown) => {
+      if ((error as { code?: unknown } | null)?.code === 'EOPENBREAKER') {
         throw ClientError.circuitOpen(this.target, error);
       }
       throw error;
-    }
+    });
   }
 
   /** Resolves the next time the breaker enters `state` (tests and tools await transitions). */

@@ -22,7 +22,7 @@ const principalPattern = /^(\*|(service|client)\/(\*|[a-z0-9][a-z0-9._-]{0,62}))
 const methodPattern = /^(\*|\/[a-z][\w.]*\.[A-Z]\w*\/(\*|[A-Z]\w*))$/;
 
 export class AuthorizationPolicy {
-  private readonly decisions = new Map<string, boolean>();
+  private readonly decisions = new Map<string, Map<string, boolean>>();
 
   private constructor(private readonly rules: readonly Rule[]) {}
 
@@ -94,8 +94,12 @@ export class AuthorizationPolicy {
   }
 
   allows(principal: Principal, methodPath: string): boolean {
-    const key = `${principal.id} ${methodPath}`;
-    let decision = this.decisions.get(key);
+    let byMethod = this.decisions.get(principal.id);
+    if (byMethod === undefined) {
+      byMethod = new Map();
+      this.decisions.set(principal.id, byMethod);
+    }
+    let decision = byMethod.get(methodPath);
     if (decision === undefined) {
       decision = this.rules.some(
         (rule) =>
@@ -103,7 +107,7 @@ export class AuthorizationPolicy {
           rule.methods.some((pattern) => matchesMethod(pattern, methodPath)),
       );
       // Bounded by principals × methods: both finite, known sets.
-      this.decisions.set(key, decision);
+      byMethod.set(methodPath, decision);
     }
     return decision;
   }

@@ -276,7 +276,8 @@ function beginCall(
       return failure?.toStatus();
     },
   };
-  call.once('cancelled', onCancelled);
+  // on(), not once(): once() wraps the listener, and end() removes it either way.
+  call.on('cancelled', onCancelled);
   try {
     principal = runtime.identity.resolve(call);
     authorize(runtime, principal, path);
