@@ -1,11 +1,13 @@
 // `npm start` brings the whole mesh up: four processes that answer over mTLS (health, and
 // UNIMPLEMENTED for RPCs not built yet), an HTTPS gateway, metrics, migrated schemas, and a clean
-// exit 0 on SIGTERM. Ports are 0 here so the test never collides with a running mesh.
+// exit 0 on SIGTERM. Ports are free ones picked by the OS, so the test never collides with a
+// running mesh.
 import * as grpc from '@grpc/grpc-js';
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { request as httpsRequest } from 'node:https';
+import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import pg from 'pg';
 import { PaymentServiceClient } from '../gen/grpc-js/clearmesh/payment/v1/payment_service.js';
@@ -16,6 +18,9 @@ import {
 import { migrations as accountMigrations } from '../services/account/migrations/index.js';
 import { migrations as ledgerMigrations } from '../services/ledger/migrations/index.js';
 import { clientCredentials } from '../services/mesh/src/tls.js';
+import { Registry } from 'prom-client';
+import { createAccountClient, createLedgerClient } from '../clients/internal/src/index.js';
+import { AccountKind } from '../gen/grpc-js/clearmesh/account/v1/account.js';
 import { migrations as paymentMigrations } from '../services/payment/migrations/index.js';
 import { testRun } from './harness/test-run.js';
 import { statusOf, unaryCall } from './harness/test-server.js';
@@ -29,6 +34,16 @@ interface Started {
   readonly addresses: Map<string, { address: string; metrics: string }>;
 }
 
+/** A port nothing listens on right now (the OS picks it; the test binds it again soon after). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (typeof address !== 'object' || address === null) throw new Error('no port');
+  return address.port;
+}
+
 async function startMesh(): Promise<Started> {
   const run = testRun();
   const env: NodeJS.ProcessEnv = {
@@ -39,9 +54,11 @@ async function startMesh(): Promise<Started> {
     DRAIN_GRACE_MS: '2000',
     LOG_LEVEL: 'warn',
   };
+  // Free ports chosen up front: a service dials its downstream at the address the downstream
+  // listens on (LEDGER_ADDR), which port 0 would not tell it.
   for (const prefix of ['ACCOUNT', 'LEDGER', 'PAYMENT', 'GATEWAY']) {
-    env[`${prefix}_ADDR`] = '127.0.0.1:0';
-    env[`${prefix}_METRICS_ADDR`] = '127.0.0.1:0';
+    env[`${prefix}_ADDR`] = `127.0.0.1:${await freePort()}`;
+    env[`${prefix}_METRICS_ADDR`] = `127.0.0.1:${await freePort()}`;
   }
   const child = spawn(process.execPath, ['--import', 'tsx', 'services/supervisor/src/main.ts'], {
     env,
@@ -152,6 +169,48 @@ describe('npm start', function () {
     clients.push(client);
     const code = await statusOf(unaryCall(client.getPayment.bind(client), { paymentId: '' }));
     expect(code).to.equal(grpc.status.UNIMPLEMENTED);
+  });
+
+  it('opens an account through the account service and its ledger, over real mTLS', async () => {
+    const { pki } = testRun();
+    const registry = new Registry();
+    const account = createAccountClient({
+      address: mesh.addresses.get('account')?.address ?? '',
+      credentials: clientCredentials(
+        pki.identity('admin'),
+        `spiffe://${pki.trustDomain}/service/account`,
+      ),
+      registry,
+    });
+    const ledger = createLedgerClient({
+      address: mesh.addresses.get('ledger')?.address ?? '',
+      credentials: clientCredentials(
+        pki.identity('admin'),
+        `spiffe://${pki.trustDomain}/service/ledger`,
+      ),
+      registry,
+    });
+    try {
+      const { account: opened } = await account.call.openAccount({
+        requestId: `npm-start-${testRun().runId}`,
+        ownerId: 'owner-1',
+        currency: 'EUR',
+        kind: AccountKind.ACCOUNT_KIND_CUSTOMER,
+        overdraftLimit: 0n,
+        displayName: 'smoke',
+        metadata: {},
+      });
+      const accountId = opened?.accountId ?? '';
+      const { accounts } = await ledger.call.lookupAccounts({ accountIds: [accountId] });
+      expect(accounts.map((found) => [found.id, found.currency])).to.deep.equal([
+        [accountId, 'EUR'],
+      ]);
+      const { account: read } = await account.call.getAccount({ accountId });
+      expect(read?.balance).to.deep.equal({ posted: 0n, pending: 0n, available: 0n });
+    } finally {
+      account.close();
+      ledger.close();
+    }
   });
 
   it('answers HTTPS on the gateway, with grpc-web statuses on gRPC paths', async () => {
