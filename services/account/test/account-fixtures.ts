@@ -2,7 +2,8 @@
 import * as grpc from '@grpc/grpc-js';
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
-import { AccountKind } from '../../../gen/grpc-js/clearmesh/account/v1/account.js';
+import { AccountKind, type Account } from '../../../gen/grpc-js/clearmesh/account/v1/account.js';
+import type { AccountClient } from '../../../clients/internal/src/index.js';
 import type { OpenAccountRequest } from '../../../gen/grpc-js/clearmesh/account/v1/account_service.js';
 import { clientErrorOf } from '../../../test/harness/test-clients.js';
 
@@ -23,6 +24,21 @@ export function openRequest(fields: Partial<OpenAccountRequest> = {}): OpenAccou
 }
 
 /** The code, reason and BadRequest field paths a call failed with. */
+/** Opens an account as `client` (default fields from openRequest) and answers it. */
+export async function openAs(
+  client: AccountClient,
+  fields: Partial<OpenAccountRequest> = {},
+): Promise<Account> {
+  const { account } = await client.call.openAccount(openRequest(fields));
+  if (account === undefined) throw new Error('OpenAccount answered no account');
+  return account;
+}
+
+/** The settlement account money enters through (only client/admin may open one). */
+export function openSettlement(admin: AccountClient): Promise<Account> {
+  return openAs(admin, { kind: SETTLEMENT, ownerId: 'clearmesh' });
+}
+
 export async function refusalOf(
   call: Promise<unknown>,
 ): Promise<{ code: grpc.status; reason: string; fields: string[] }> {

@@ -10,7 +10,13 @@ import type { AccountClient } from '../../../clients/internal/src/index.js';
 import { AccountStatus, type Account } from '../../../gen/grpc-js/clearmesh/account/v1/account.js';
 import { LedgerAccountStatus } from '../../../gen/grpc-js/clearmesh/ledger/v1/ledger_account.js';
 import { resolution, sendTransfers, transfer } from '../../ledger/test/ledger-builders.js';
-import { SETTLEMENT, expectRefusal, openRequest, refusalOf } from './account-fixtures.js';
+import {
+  expectRefusal,
+  openRequest,
+  refusalOf,
+  openAs,
+  openSettlement,
+} from './account-fixtures.js';
 import { asPartner, startAccountTestMesh, type AccountTestMesh } from './account-test-mesh.js';
 
 const { INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED, FAILED_PRECONDITION } = grpc.status;
@@ -39,22 +45,15 @@ describe('FreezeAccount, UnfreezeAccount and CloseAccount', () => {
     admin = mesh.clientAs('admin');
     demo = mesh.clientAs('demo');
     gateway = mesh.clientAs('gateway');
-    const opened = await admin.call.openAccount(
-      openRequest({ kind: SETTLEMENT, ownerId: 'clearmesh' }),
-    );
-    if (opened.account === undefined) throw new Error('no settlement account');
-    settlement = opened.account;
+    settlement = await openSettlement(admin);
   });
 
   after(async () => {
     await mesh.stop();
   });
 
-  async function open(fields: Parameters<typeof openRequest>[0] = {}): Promise<Account> {
-    const { account } = await admin.call.openAccount(openRequest(fields));
-    if (account === undefined) throw new Error('no account');
-    return account;
-  }
+  const open = (fields: Parameters<typeof openRequest>[0] = {}): Promise<Account> =>
+    openAs(admin, fields);
 
   async function ledgerStatusOf(account: Account): Promise<LedgerAccountStatus | undefined> {
     const { accounts } = await mesh.ledgerAdmin.call.lookupAccounts({

@@ -8,7 +8,13 @@ import { randomUUID } from 'node:crypto';
 import type { AccountClient } from '../../../clients/internal/src/index.js';
 import type { Account } from '../../../gen/grpc-js/clearmesh/account/v1/account.js';
 import { sendTransfers, transfer } from '../../ledger/test/ledger-builders.js';
-import { SETTLEMENT, expectRefusal, openRequest, refusalOf } from './account-fixtures.js';
+import {
+  expectRefusal,
+  openRequest,
+  refusalOf,
+  openAs,
+  openSettlement,
+} from './account-fixtures.js';
 import { asPartner, startAccountTestMesh, type AccountTestMesh } from './account-test-mesh.js';
 
 const { INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED } = grpc.status;
@@ -25,22 +31,15 @@ describe('GetAccount and ListAccounts', () => {
     admin = mesh.clientAs('admin');
     demo = mesh.clientAs('demo');
     gateway = mesh.clientAs('gateway');
-    const opened = await admin.call.openAccount(
-      openRequest({ kind: SETTLEMENT, ownerId: 'clearmesh' }),
-    );
-    if (opened.account === undefined) throw new Error('no settlement account');
-    settlement = opened.account;
+    settlement = await openSettlement(admin);
   });
 
   after(async () => {
     await mesh.stop();
   });
 
-  async function open(fields: Parameters<typeof openRequest>[0] = {}): Promise<Account> {
-    const { account } = await admin.call.openAccount(openRequest(fields));
-    if (account === undefined) throw new Error('no account');
-    return account;
-  }
+  const open = (fields: Parameters<typeof openRequest>[0] = {}): Promise<Account> =>
+    openAs(admin, fields);
 
   it('answers the live balance: posted, pending and available with the overdraft', async () => {
     const account = await open({ overdraftLimit: 1_000n });
