@@ -23,7 +23,8 @@ import {
   whileUnavailable,
 } from './account-fixtures.js';
 
-const { INVALID_ARGUMENT, PERMISSION_DENIED, FAILED_PRECONDITION, UNAVAILABLE } = grpc.status;
+const { INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED, FAILED_PRECONDITION, UNAVAILABLE } =
+  grpc.status;
 
 describe('OpenAccount', () => {
   let mesh: AccountTestMesh;
@@ -255,19 +256,24 @@ describe('OpenAccount', () => {
     try {
       const refusal = await refusalOf(admin.call.openAccount(request));
       expect(refusal.code).to.equal(UNAVAILABLE);
-      const pending = await mesh.db('accounts').where('owner_id', 'crash-owner');
-      expect(pending.map((row: { ledger_state: string }) => row.ledger_state)).to.deep.equal([
-        'PENDING',
-      ]);
-      // Invisible until its ledger account exists.
-      const listed = await admin.call
-        .listAccounts({
-          ownerId: 'crash-owner',
-          pageSize: 0,
-          pageToken: '',
-        })
-        .catch(() => ({ accounts: [] }));
+      const pending = (await mesh.db('accounts').where('owner_id', 'crash-owner')) as {
+        account_id: string;
+        ledger_state: string;
+      }[];
+      expect(pending.map((row) => row.ledger_state)).to.deep.equal(['PENDING']);
+      // Invisible until its ledger account exists. Both reads must answer without the (stopped)
+      // ledger: a visible PENDING account would send them to it and fail UNAVAILABLE instead.
+      const listed = await admin.call.listAccounts({
+        ownerId: 'crash-owner',
+        pageSize: 0,
+        pageToken: '',
+      });
       expect(listed.accounts).to.be.empty;
+      await expectRefusal(
+        admin.call.getAccount({ accountId: pending[0]?.account_id ?? '' }),
+        NOT_FOUND,
+        'ACCOUNT_NOT_FOUND',
+      );
     } finally {
       await mesh.startLedger();
     }
