@@ -122,6 +122,30 @@ describe('FreezeAccount, UnfreezeAccount and CloseAccount', () => {
     expect(unchanged.account?.updatedAt).to.deep.equal(active.updatedAt);
   });
 
+  it('finishes a change that reached the ledger but not the row when it is repeated', async () => {
+    // As if FreezeAccount had set the ledger status and then failed to commit the row: the row
+    // still says ACTIVE while the ledger refuses transfers. Unfreezing (the row's own status)
+    // must still reach the ledger, or the account stays stuck frozen where money moves.
+    const account = await open();
+    await mesh.ledgerAdmin.call.setAccountStatus({
+      accountId: account.accountId,
+      status: LedgerAccountStatus.LEDGER_ACCOUNT_STATUS_FROZEN,
+    });
+    expect(await sendTransfers(mesh.ledgerAdmin, [pay(settlement, account)])).to.deep.equal([
+      'ACCOUNT_FROZEN',
+    ]);
+    const { account: active } = await admin.call.unfreezeAccount({
+      accountId: account.accountId,
+      reason: 'repair',
+    });
+    expect(active?.status).to.equal(ACTIVE);
+    expect(active?.updatedAt).to.deep.equal(account.updatedAt);
+    expect(await ledgerStatusOf(account)).to.equal(LedgerAccountStatus.LEDGER_ACCOUNT_STATUS_OPEN);
+    expect(await sendTransfers(mesh.ledgerAdmin, [pay(settlement, account)])).to.deep.equal([
+      'CREATED',
+    ]);
+  });
+
   it('closes an empty account for good, from ACTIVE or FROZEN', async () => {
     const account = await open();
     const { account: closed } = await admin.call.closeAccount({ accountId: account.accountId });
