@@ -1,6 +1,6 @@
 // The start-up sequence of a gRPC service of the mesh: config → database (migrated) → metrics →
 // mTLS server → ready → drain on SIGTERM. Each service's main.ts supplies only what is its own.
-import { readProcessConfig } from './process-config.js';
+import { readProcessConfig, type ProcessConfig } from './process-config.js';
 import { connectDatabase, migrateSchema, type Knex, type Migration } from './database.js';
 import { announceReady, exitOnStartupFailure, stopOnSignals } from './lifecycle.js';
 import { createLogger, type Logger } from './logger.js';
@@ -18,6 +18,8 @@ import type { MeshProcessName } from './topology.js';
 import type { Registry } from 'prom-client';
 
 export interface ServiceDependencies {
+  /** The settings every mesh process reads; a service reads only its own on top. */
+  readonly config: ProcessConfig;
   readonly db: Knex;
   readonly logger: Logger;
   readonly registry: Registry;
@@ -56,7 +58,13 @@ async function start(spec: GrpcServiceSpec, logger: Logger): Promise<void> {
   const server = await startMeshServer({
     address: config.address,
     credentials: reloadingServerCredentials(certificates),
-    services: spec.services({ db, logger, registry, onStop: (hook) => stopHooks.push(hook) }),
+    services: spec.services({
+      config,
+      db,
+      logger,
+      registry,
+      onStop: (hook) => stopHooks.push(hook),
+    }),
     policy,
     trustDomain: config.trustDomain,
     registry,

@@ -9,6 +9,7 @@ import {
   type HostPort,
 } from './config.js';
 import { defaultPolicyPath } from './authorization-policy.js';
+import { readPageTokenSecret } from './page-token.js';
 import { trustDomainDefault } from './dev-pki.js';
 import { deadlineMaxMsDefault } from './server.js';
 import {
@@ -35,6 +36,18 @@ export interface ProcessConfig {
   readonly certificateRefreshIntervalMs: number;
   /** Cap and default for a unary call's deadline. */
   readonly deadlineMaxMs: number;
+  /** HMAC key of list page tokens; the same on every replica. */
+  readonly pageTokenSecret: string;
+}
+
+/** CERTS_DIR, read the same way by the services and the supervisor that writes the dev PKI. */
+export function readCertsDirectory(env: Environment): string {
+  return resolve(readString(env, 'CERTS_DIR', certsDirectoryDefault));
+}
+
+/** DRAIN_GRACE_MS: the services drain within it, the supervisor waits for it before SIGKILL. */
+export function readDrainGraceMs(env: Environment): number {
+  return readInteger(env, 'DRAIN_GRACE_MS', 10_000, { min: 0, max: 300_000 });
 }
 
 export function readProcessConfig(name: MeshProcessName, env: Environment): ProcessConfig {
@@ -45,9 +58,9 @@ export function readProcessConfig(name: MeshProcessName, env: Environment): Proc
     name,
     address: readAddress(env, `${prefix}_ADDR`, defaults.address),
     metricsAddress: readAddress(env, `${prefix}_METRICS_ADDR`, defaults.metricsAddress),
-    certsDirectory: resolve(readString(env, 'CERTS_DIR', certsDirectoryDefault)),
+    certsDirectory: readCertsDirectory(env),
     trustDomain: readString(env, 'TRUST_DOMAIN', trustDomainDefault),
-    drainGraceMs: readInteger(env, 'DRAIN_GRACE_MS', 10_000, { min: 0, max: 300_000 }),
+    drainGraceMs: readDrainGraceMs(env),
     databaseUrl: readUrl(env, `${prefix}_DATABASE_URL`, sharedDatabaseUrl).toString(),
     databasePoolMax: readInteger(env, 'DATABASE_POOL_MAX', 10, { min: 1, max: 200 }),
     policyFile: resolve(readString(env, 'POLICY_FILE', defaultPolicyPath)),
@@ -59,5 +72,6 @@ export function readProcessConfig(name: MeshProcessName, env: Environment): Proc
       min: 1,
       max: 600_000,
     }),
+    pageTokenSecret: readPageTokenSecret(env),
   };
 }

@@ -3,12 +3,12 @@
 // and gateway as separate processes, restarting any that dies, until Ctrl-C / SIGTERM.
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
-import { readInteger, readString, readUrl } from '../../mesh/src/config.js';
+import { readUrl } from '../../mesh/src/config.js';
 import { ensureDatabase } from '../../mesh/src/database.js';
 import { ensureDevPki } from '../../mesh/src/dev-pki.js';
+import { readCertsDirectory, readDrainGraceMs } from '../../mesh/src/process-config.js';
 import type { ReadyMessage } from '../../mesh/src/lifecycle.js';
 import {
-  certsDirectoryDefault,
   databaseUrlDefault,
   meshProcessNames,
   redisUrlDefault,
@@ -21,7 +21,7 @@ const servicesDirectory = resolve(fileURLToPath(import.meta.url), '../../..');
 
 async function main(): Promise<void> {
   const env = process.env;
-  const certsDirectory = resolve(readString(env, 'CERTS_DIR', certsDirectoryDefault));
+  const certsDirectory = readCertsDirectory(env);
   const pki = await ensureDevPki(certsDirectory);
   if (pki.written.length > 0)
     console.log(`certificates: wrote ${pki.written.join(', ')} to ${certsDirectory}`);
@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   const redisUrl = readUrl(env, 'REDIS_URL', redisUrlDefault).toString();
   const redis = await ensureRedis(redisUrl);
 
-  const drainGraceMs = readInteger(env, 'DRAIN_GRACE_MS', 10_000, { min: 0, max: 300_000 });
+  const drainGraceMs = readDrainGraceMs(env);
   const ready = new Map<string, ReadyMessage>();
   const supervisor = new ChildProcessSupervisor(
     meshProcessNames.map((name) => ({
