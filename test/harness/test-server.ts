@@ -96,14 +96,20 @@ export function unaryCall<Request, Response>(
   });
 }
 
+/** The error a raw grpc-js call failed with; fails the test if the call succeeded. */
+export async function serviceErrorOf(call: Promise<unknown>): Promise<grpc.ServiceError> {
+  const outcome = await call.then(
+    () => undefined,
+    (reason: unknown) => reason,
+  );
+  if (outcome === undefined) throw new Error('expected the call to fail, but it succeeded');
+  if (typeof (outcome as Partial<grpc.ServiceError>).code !== 'number') {
+    throw new Error('expected a failure with a gRPC status', { cause: outcome });
+  }
+  return outcome as grpc.ServiceError;
+}
+
 /** The status code a call failed with; fails the test if the call succeeded. */
 export async function statusOf(call: Promise<unknown>): Promise<grpc.status> {
-  try {
-    await call;
-  } catch (error) {
-    const code = (error as Partial<grpc.ServiceError>).code;
-    if (code === undefined) throw error;
-    return code;
-  }
-  throw new Error('expected the call to fail, but it succeeded');
+  return (await serviceErrorOf(call)).code;
 }

@@ -16,6 +16,7 @@ import { meshCredentialsFor, rawEcho } from '../../../test/harness/test-clients.
 import { foreignIdentity } from '../../../test/harness/test-pki.js';
 import { testRun } from '../../../test/harness/test-run.js';
 import {
+  serviceErrorOf,
   startTestServer,
   statusOf,
   unaryCall,
@@ -143,9 +144,9 @@ describe('mesh server mTLS and identity', () => {
 
   it('answers UNAUTHENTICATED to a mesh certificate without a SPIFFE ID', async () => {
     const credentials = await issuedClient({ withoutSpiffeId: true });
-    const failure = await rawEcho(server.address, credentials, {}).catch((error: unknown) => error);
-    expect((failure as grpc.ServiceError).code).to.equal(grpc.status.UNAUTHENTICATED);
-    const details = decodeStatusDetails((failure as grpc.ServiceError).metadata);
+    const failure = await serviceErrorOf(rawEcho(server.address, credentials, {}));
+    expect(failure.code).to.equal(grpc.status.UNAUTHENTICATED);
+    const details = decodeStatusDetails(failure.metadata);
     expect(details.errorInfo?.reason).to.equal('INVALID_PEER_IDENTITY');
   });
 
@@ -155,11 +156,9 @@ describe('mesh server mTLS and identity', () => {
   });
 
   it('answers PERMISSION_DENIED / POLICY_DENIED to a principal the policy does not allow', async () => {
-    const failure = await rawEcho(server.address, meshCredentialsFor('demo'), {}).catch(
-      (error: unknown) => error,
-    );
-    expect((failure as grpc.ServiceError).code).to.equal(grpc.status.PERMISSION_DENIED);
-    const details = decodeStatusDetails((failure as grpc.ServiceError).metadata);
+    const failure = await serviceErrorOf(rawEcho(server.address, meshCredentialsFor('demo'), {}));
+    expect(failure.code).to.equal(grpc.status.PERMISSION_DENIED);
+    const details = decodeStatusDetails(failure.metadata);
     expect(details.errorInfo).to.deep.equal({
       reason: 'POLICY_DENIED',
       domain: 'clearmesh',

@@ -9,18 +9,11 @@ import { partnerIdKey, partnerScopesKey } from '../src/rpc-runtime.js';
 import { serviceRegistration } from '../src/server.js';
 import { createEchoHandlers, EchoService } from '../../../test/harness/echo-service.js';
 import { meshCredentialsFor, rawEcho } from '../../../test/harness/test-clients.js';
-import { startTestServer, type TestServer } from '../../../test/harness/test-server.js';
-
-async function serviceError(call: Promise<unknown>): Promise<grpc.ServiceError> {
-  const error = await call.then(
-    () => undefined,
-    (reason: unknown) => reason,
-  );
-  if (typeof (error as grpc.ServiceError | undefined)?.code !== 'number') {
-    throw new Error(`expected a failed call, got ${String(error)}`);
-  }
-  return error as grpc.ServiceError;
-}
+import {
+  serviceErrorOf,
+  startTestServer,
+  type TestServer,
+} from '../../../test/harness/test-server.js';
 
 describe('RPC runtime', () => {
   let server: TestServer;
@@ -41,7 +34,7 @@ describe('RPC runtime', () => {
       const credentials = meshCredentialsFor('admin');
       for (let call = 0; call < 3; call += 1)
         await rawEcho(server.address, credentials, { text: 'ok' });
-      await serviceError(
+      await serviceErrorOf(
         rawEcho(server.address, credentials, {
           fail: { code: grpc.status.NOT_FOUND, reason: 'ACCOUNT_NOT_FOUND' },
         }),
@@ -64,7 +57,7 @@ describe('RPC runtime', () => {
       const count = async (): Promise<number> =>
         Number(pattern.exec(await server.registry.metrics())?.[1] ?? 0);
       const before = await count();
-      const error = await serviceError(
+      const error = await serviceErrorOf(
         rawEcho(
           server.address,
           meshCredentialsFor('admin'),
@@ -83,7 +76,7 @@ describe('RPC runtime', () => {
     });
 
     it('counts refused calls too, under their code', async () => {
-      await serviceError(rawEcho(server.address, meshCredentialsFor('demo'), {}));
+      await serviceErrorOf(rawEcho(server.address, meshCredentialsFor('demo'), {}));
       const body = await server.registry.metrics();
       expect(body).to.match(
         /grpc_server_handled_total\{[^}]*grpc_method="Echo",grpc_code="PermissionDenied"\} 1/,
@@ -93,7 +86,7 @@ describe('RPC runtime', () => {
 
   describe('errors', () => {
     it('sends a typed error with its code, reason and BadRequest-free details', async () => {
-      const error = await serviceError(
+      const error = await serviceErrorOf(
         rawEcho(server.address, meshCredentialsFor('admin'), {
           fail: { code: grpc.status.FAILED_PRECONDITION, reason: 'INVALID_STATE' },
         }),
@@ -110,7 +103,7 @@ describe('RPC runtime', () => {
 
     it('turns any other failure into INTERNAL with a generic message and no stack', async () => {
       const secret = 'SELECT * FROM ledger.transfers -- relation does not exist';
-      const error = await serviceError(
+      const error = await serviceErrorOf(
         rawEcho(server.address, meshCredentialsFor('admin'), { crash: secret }),
       );
       expect(error.code).to.equal(grpc.status.INTERNAL);
@@ -137,7 +130,7 @@ describe('RPC runtime', () => {
       try {
         const credentials = meshCredentialsFor('admin');
         for (let call = 0; call < 2; call += 1) {
-          const error = await serviceError(rawEcho(throwing.address, credentials, {}));
+          const error = await serviceErrorOf(rawEcho(throwing.address, credentials, {}));
           expect(error.code).to.equal(grpc.status.INTERNAL);
           expect(error.details).to.equal('internal error');
         }
@@ -166,7 +159,7 @@ describe('RPC runtime', () => {
 
     for (const identity of ['admin', 'payment']) {
       it(`is refused with PERMISSION_DENIED from ${identity}`, async () => {
-        const error = await serviceError(
+        const error = await serviceErrorOf(
           rawEcho(server.address, meshCredentialsFor(identity), {}, { metadata: partnerHeaders }),
         );
         expect(error.code).to.equal(grpc.status.PERMISSION_DENIED);
@@ -175,7 +168,7 @@ describe('RPC runtime', () => {
     }
 
     it('is INVALID_ARGUMENT when malformed, even from the gateway', async () => {
-      const error = await serviceError(
+      const error = await serviceErrorOf(
         rawEcho(
           server.address,
           meshCredentialsFor('gateway'),
