@@ -2,8 +2,10 @@
 // (the ledger was down, the process died, the deadline passed): at start-up and then on a timer,
 // it opens each such account's ledger account (EXISTS is success) and marks the row CREATED. A
 // retry of the call itself does the same, so the two may race harmlessly.
+import * as grpc from '@grpc/grpc-js';
 import type { LedgerClient } from '../../../clients/internal/src/index.js';
 import type { Knex } from '../../mesh/src/database.js';
+import { MeshError } from '../../mesh/src/errors.js';
 import type { Logger } from '../../mesh/src/logger.js';
 import { openLedgerAccount } from './ledger-accounts.js';
 import { listPendingAccounts, markLedgerCreated } from './store/index.js';
@@ -48,9 +50,19 @@ export class OpenAccountRecovery {
     const pending = await listPendingAccounts(this.db, openedBefore, this.options.batchMax);
     let finished = 0;
     for (const account of pending) {
-      await openLedgerAccount(this.ledger, account, undefined);
-      await markLedgerCreated(this.db, account.accountId);
-      finished += 1;
+      try {
+        await openLedgerAccount(this.ledger, account, undefined);
+        await markLedgerCreated(this.db, account.accountId);
+        finished += 1;
+      } catch (error) {
+        // The oldest rows head every pass: one the ledger refuses must not hold back the rest
+        // forever. An unreachable ledger fails them all alike, so that ends the pass instead.
+        if (ledgerUnreachable(error)) throw error;
+        this.options.logger.error(
+          { err: error, accountId: account.accountId },
+          'a pending account could not be finished',
+        );
+      }
     }
     return finished;
   }
@@ -71,4 +83,12 @@ export class OpenAccountRecovery {
         this.running = undefined;
       });
   }
+}
+
+/** Whether `error` is ledgerFailure's UNAVAILABLE or DEADLINE_EXCEEDED: no account can proceed. */
+function ledgerUnreachable(error: unknown): boolean {
+  return (
+    error instanceof MeshError &&
+    (error.code === grpc.status.UNAVAILABLE || error.code === grpc.status.DEADLINE_EXCEEDED)
+  );
 }

@@ -310,4 +310,41 @@ describe('OpenAccount', () => {
     expect(account?.accountId).to.equal(row?.account_id);
     expect(await ledgerAccountOf(account)).to.have.length(1);
   });
+
+  it('lets the recovery pass finish the accounts behind one the ledger refuses', async () => {
+    // A PENDING row the ledger will never accept (XTS is refused), older than every other, so it
+    // heads each pass: it must not hold back the accounts behind it, pass after pass.
+    const refusedId = '00000000-0000-7000-8000-0000000000aa';
+    await mesh.db('accounts').insert({
+      account_id: refusedId,
+      owner_id: 'refused-owner',
+      currency: 'XTS',
+      kind: 'CUSTOMER',
+      status: 'ACTIVE',
+      overdraft_limit: 0,
+      display_name: '',
+      metadata: '{}',
+      created_at: new Date(0),
+      updated_at: new Date(0),
+      ledger_state: 'PENDING',
+    });
+    try {
+      const request = openRequest({ ownerId: 'behind-refused-owner' });
+      await mesh.stopLedger();
+      try {
+        expect((await refusalOf(admin.call.openAccount(request))).code).to.equal(UNAVAILABLE);
+      } finally {
+        await mesh.startLedger();
+      }
+      expect(await whileUnavailable(() => mesh.account.recovery.runOnce())).to.be.at.least(1);
+      const states: { ledger_state: string }[] = await mesh
+        .db('accounts')
+        .whereIn('owner_id', ['refused-owner', 'behind-refused-owner'])
+        .orderBy('created_at')
+        .select('ledger_state');
+      expect(states.map((row) => row.ledger_state)).to.deep.equal(['PENDING', 'CREATED']);
+    } finally {
+      await mesh.db('accounts').where('account_id', refusedId).delete();
+    }
+  });
 });
