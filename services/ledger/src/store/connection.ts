@@ -47,9 +47,12 @@ async function inTransaction<T>(
   work: (connection: Connection) => Promise<T>,
 ): Promise<T> {
   return withConnection(db, async (connection) => {
-    await connection.query(begin);
     let result: T;
     try {
+      // Inside the try: `begin` is several statements, and one failing after BEGIN (a lock wait
+      // cut short by lock_timeout or a cancel) leaves the transaction open and aborted, which
+      // would poison the connection for every later borrower had we released it as it is.
+      await connection.query(begin);
       result = await work(connection);
     } catch (error) {
       // A failed ROLLBACK means a broken connection, which the pool discards; the cause matters.
