@@ -54,12 +54,14 @@ export function createAccountService(options: AccountServiceOptions): AccountSer
     logger: options.logger,
   });
   const clock = options.clock ?? (() => new Date());
+  // One value for the token's exp and for expires_in_seconds, so the two cannot disagree.
+  const tokenLifetimeSeconds = Math.min(config.tokenLifetimeSeconds, TOKEN_LIFETIME_SECONDS_MAX);
   const signingKeys = new SigningKeys(
     db,
     {
       issuer: config.tokenIssuer,
       audience: config.tokenAudience,
-      lifetimeSeconds: Math.min(config.tokenLifetimeSeconds, TOKEN_LIFETIME_SECONDS_MAX),
+      lifetimeSeconds: tokenLifetimeSeconds,
       lifetimeMaxSeconds: TOKEN_LIFETIME_SECONDS_MAX,
     },
     clock,
@@ -71,7 +73,7 @@ export function createAccountService(options: AccountServiceOptions): AccountSer
     credentials: {
       secretHashing: scryptParameters(config.secretHashCost),
       signingKeys,
-      tokenLifetimeSeconds: Math.min(config.tokenLifetimeSeconds, TOKEN_LIFETIME_SECONDS_MAX),
+      tokenLifetimeSeconds,
       loginFailuresMax: config.loginFailuresMax,
       loginFailureWindowMs: config.loginFailureWindowMs,
       clock,
