@@ -4,6 +4,7 @@ import type {
   CreatePartnerRequest,
   CreatePartnerResponse,
 } from '../../../../gen/grpc-js/clearmesh/account/v1/account_service.js';
+import { MeshError } from '../../../mesh/src/errors.js';
 import type { UnaryHandler } from '../../../mesh/src/rpc-runtime.js';
 import { hashSecret, newClientId, newClientSecret } from '../client-secrets.js';
 import { uuidv7, validateCreatePartner, type PartnerRecord } from '../domain/index.js';
@@ -12,7 +13,6 @@ import type { HandlerDependencies } from './dependencies.js';
 import { outcomeOf } from './audit.js';
 import { auditPartnerEvent } from './partner-audit.js';
 import { partnerToProto } from './proto-mapping.js';
-import { refuseViolations } from './request-validation.js';
 
 export function createPartnerHandler(
   dependencies: HandlerDependencies,
@@ -20,10 +20,7 @@ export function createPartnerHandler(
   const { db, credentials } = dependencies;
   return async (request, context) => {
     const input = validateCreatePartner(request);
-    if (!input.ok) {
-      refuseViolations(input.violations);
-      throw new Error('validation failed without violations');
-    }
+    if (!input.ok) throw MeshError.invalidArgument(input.violations);
     const now = credentials.clock();
     const partner: PartnerRecord = {
       partnerId: uuidv7(now.getTime()),
