@@ -59,17 +59,27 @@ export const EchoService = {
 
 export const EchoClient = grpc.makeGenericClientConstructor(EchoService, 'EchoService');
 
+/** What tests can observe of the echo server's calls. */
+export interface EchoHooks {
+  /** As each echo starts: a call is in flight on the server. */
+  onStart?(request: EchoRequest): void;
+  /** A delayed echo learned that its call ended early (the runtime has recorded it by then). */
+  onAbort?(request: EchoRequest): void;
+}
+
 /** The echo server's handlers; `downstream` is the client a relay call goes through. */
 export function createEchoHandlers(
   downstream?: MeshClient<typeof EchoService>,
-  /** Called as each echo starts: tests await it to know a call is in flight on the server. */
-  onStart?: (request: EchoRequest) => void,
+  hooks: EchoHooks = {},
 ): ServiceHandlers<typeof EchoService> {
   const attempts = new Map<string, number>();
   return {
     echo: async (request, context) => {
-      onStart?.(request);
-      if (request.delayMs !== undefined) await waitOrAbort(request.delayMs, context.signal);
+      hooks.onStart?.(request);
+      if (request.delayMs !== undefined) {
+        const aborted = await waitOrAbort(request.delayMs, context.signal);
+        if (aborted) hooks.onAbort?.(request);
+      }
       if (request.fail !== undefined) {
         throw new MeshError(request.fail.code, request.fail.reason, 'told to fail');
       }
@@ -104,12 +114,15 @@ export function createEchoHandlers(
   };
 }
 
-function waitOrAbort(delayMs: number, signal: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, delayMs);
+/** Waits `delayMs`; answers true if the call ended first (deadline, cancel). */
+function waitOrAbort(delayMs: number, signal: AbortSignal): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => {
+      resolve(false);
+    }, delayMs);
     signal.addEventListener('abort', () => {
       clearTimeout(timer);
-      resolve();
+      resolve(true);
     });
   });
 }

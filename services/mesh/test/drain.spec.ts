@@ -48,7 +48,9 @@ describe('graceful drain', () => {
     const events = new EventEmitter();
     const server = await startTestServer({
       services: [
-        echoRegistration(undefined, (request: EchoRequest) => events.emit('started', request)),
+        echoRegistration(undefined, {
+          onStart: (request: EchoRequest) => events.emit('started', request),
+        }),
       ],
     });
     const credentials = meshCredentialsFor('admin');
@@ -72,7 +74,7 @@ describe('graceful drain', () => {
   it('cuts calls still running when the grace period is over', async () => {
     const events = new EventEmitter();
     const server = await startTestServer({
-      services: [echoRegistration(undefined, () => events.emit('started'))],
+      services: [echoRegistration(undefined, { onStart: () => events.emit('started') })],
     });
     const started = once(events, 'started');
     const stuck = rawEcho(server.address, meshCredentialsFor('admin'), { delayMs: 10_000 });
