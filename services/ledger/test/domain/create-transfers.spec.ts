@@ -412,6 +412,18 @@ describe('applyTransfers', () => {
       });
     });
 
+    it('posts the whole hold when the amount sent equals it', () => {
+      hold(70n);
+      const post = resolutionInput('post', uuid(1000), { id: uuid(1001), amount: 70n });
+      expectStatus(store.createTransfers([post])[0], 'CREATED');
+      expect(store.transfer(uuid(1000)).pendingState).to.equal('POSTED');
+      expect(store.account(SETTLEMENT)).to.include({ debitsPending: 0n, debitsPosted: 70n });
+      expect(store.account(OTHER_SETTLEMENT)).to.include({
+        creditsPending: 0n,
+        creditsPosted: 70n,
+      });
+    });
+
     it('voids a hold, releasing its whole amount', () => {
       hold(70n);
       const result = store.createTransfers([
