@@ -126,24 +126,15 @@ export function createMeshClient<Definition extends grpc.ServiceDefinition>(
   const call: Record<string, unknown> = {};
   for (const [name, method] of Object.entries(definition)) {
     const rule = (retryRules as Record<string, RetryRule | undefined>)[name] ?? never;
-    call[name] = method.responseStream
-      ? (request: unknown, callOptions: CallOptions = {}) =>
-          serverStream(
-            settings,
-            method,
-            metrics.method(method.path, 'server_stream'),
-            request,
-            callOptions,
-          )
-      : (request: unknown, callOptions: CallOptions = {}) =>
-          unaryWithRetries(
-            settings,
-            method,
-            metrics.method(method.path, 'unary'),
-            rule,
-            request,
-            callOptions,
-          );
+    if (method.responseStream) {
+      const methodMetrics = metrics.method(method.path, 'server_stream');
+      call[name] = (request: unknown, callOptions: CallOptions = {}) =>
+        serverStream(settings, method, methodMetrics, request, callOptions);
+    } else {
+      const methodMetrics = metrics.method(method.path, 'unary');
+      call[name] = (request: unknown, callOptions: CallOptions = {}) =>
+        unaryWithRetries(settings, method, methodMetrics, rule, request, callOptions);
+    }
   }
   return {
     call: call as PromiseClient<Definition>,
