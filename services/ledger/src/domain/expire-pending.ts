@@ -2,7 +2,7 @@
 // createdAt + timeoutSeconds: from that instant it can be neither posted nor voided, whether or
 // not the job has run. The job then releases its amount from both accounts' pending balances.
 // Frozen and closed accounts do not stop an expiry: it only gives money back.
-import { assertBalancesInRange } from './balances.js';
+import { assertBalancesInRange, releaseHold } from './balances.js';
 import type { LedgerAccountState, PendingTransferChange, StoredTransfer } from './types.js';
 
 /** True once a pending transfer's timeout has passed (expiresAt <= now). */
@@ -36,13 +36,11 @@ export function expirePendingTransfers(
   for (const transfer of pending) {
     if (transfer.pendingState !== 'PENDING' || !isExpired(transfer, now)) continue;
     const debit = account(transfer.debitAccountId);
-    const releasedDebit = { ...debit, debitsPending: debit.debitsPending - transfer.amount };
-    assertBalancesInRange(releasedDebit);
-    changed.set(debit.id, releasedDebit);
     const credit = account(transfer.creditAccountId);
-    const releasedCredit = { ...credit, creditsPending: credit.creditsPending - transfer.amount };
-    assertBalancesInRange(releasedCredit);
-    changed.set(credit.id, releasedCredit);
+    for (const released of releaseHold(debit, credit, transfer.amount, 0n)) {
+      assertBalancesInRange(released);
+      changed.set(released.id, released);
+    }
     expired.push({ id: transfer.id, pendingState: 'EXPIRED' });
   }
   return { pendingTransfersExpired: expired, accountsChanged: [...changed.values()] };

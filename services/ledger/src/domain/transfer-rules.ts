@@ -3,7 +3,7 @@
 // recorded by the caller. A post or void that leaves its accounts or currency empty takes them
 // from its pending transfer, so account lookups (21-23) already use the pending transfer when it
 // exists, although "not found" and its other checks (24-32) come after them.
-import { wouldExceedCredits, wouldExceedDebits, wouldOverflow } from './balances.js';
+import { releaseHold, wouldExceedCredits, wouldExceedDebits, wouldOverflow } from './balances.js';
 import { isExpired } from './expire-pending.js';
 import type { CreateTransferStatus } from './statuses.js';
 import type { ValidTransfer } from './transfer-fields.js';
@@ -168,16 +168,9 @@ export function applyTransfer(resolved: ResolvedTransfer, ledger: WorkingLedger)
   }
   // A post moves `amount` from pending to posted and releases the rest; a void posts nothing.
   const posted = valid.kind === 'POST' ? amount : 0n;
-  ledger.putAccount({
-    ...debit,
-    debitsPending: debit.debitsPending - pending.amount,
-    debitsPosted: debit.debitsPosted + posted,
-  });
-  ledger.putAccount({
-    ...credit,
-    creditsPending: credit.creditsPending - pending.amount,
-    creditsPosted: credit.creditsPosted + posted,
-  });
+  const [debitAfter, creditAfter] = releaseHold(debit, credit, pending.amount, posted);
+  ledger.putAccount(debitAfter);
+  ledger.putAccount(creditAfter);
   ledger.replaceTransfer({
     ...pending,
     pendingState: valid.kind === 'POST' ? 'POSTED' : 'VOIDED',
