@@ -128,6 +128,84 @@ describe('ledger writer', () => {
     await bounded.close();
   });
 
+  it('drops a caller gone before its batch starts from the middle of the batch, unwritten', async () => {
+    const { writer: batching, registry } = writer({ batchWaitMaxMs: 50 });
+    const gone = new AbortController();
+    const [before, abandoned, after] = [moves(1), moves(1), moves(1)];
+    const first = batching.createTransfers(before);
+    const dropped = batching.createTransfers(abandoned, gone.signal);
+    const last = batching.createTransfers(after);
+    gone.abort(new MeshError(grpc.status.CANCELLED, 'INTERNAL_ERROR', 'cancelled by the caller'));
+    expect((await refusal(dropped)).code).to.equal(grpc.status.CANCELLED);
+    expect((await first).map((result) => result.status)).to.deep.equal(['CREATED']);
+    expect((await last).map((result) => result.status)).to.deep.equal(['CREATED']);
+    const ids = [...before, ...abandoned, ...after].map((input) => input.id);
+    expect([...(await lookupTransfers(ledger.db, ids)).keys()].sort()).to.deep.equal(
+      [before[0]?.id, after[0]?.id].sort(),
+    );
+    // The two live callers shared one batch; the dropped one was not in it.
+    expect(await histogramCount(registry, 'clearmesh_ledger_batch_transfers')).to.equal(1);
+    expect(await histogramSum(registry, 'clearmesh_ledger_batch_transfers')).to.equal(2);
+    await batching.close();
+  });
+
+  it('fails every request of a batch whose COMMIT fails, writing nothing, failures included', async () => {
+    // A deferred trigger makes COMMIT itself refuse a transfer the engine accepted.
+    await ledger.db.raw(`CREATE FUNCTION refuse_at_commit() RETURNS trigger
+      LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused at commit'; END $$`);
+    await ledger.db.raw(`CREATE CONSTRAINT TRIGGER refuse_at_commit AFTER INSERT ON transfers
+      DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.reference = 'refuse at commit')
+      EXECUTE FUNCTION refuse_at_commit()`);
+    const limited = randomUUID();
+    await ledger.service.writer.createAccounts([
+      accountInput({
+        id: limited,
+        flags: { debitsMustNotExceedCredits: true, creditsMustNotExceedDebits: false },
+      }),
+    ]);
+    const balances = async () => {
+      const found = await lookupAccounts(ledger.db, [debit, credit, limited]);
+      return [...found.values()].map((account) => [account.debitsPosted, account.creditsPosted]);
+    };
+    const balancesBefore = await balances();
+    const { writer: failing } = writer({ batchWaitMaxMs: 50 });
+    const innocent = moves(2);
+    // Refused on funds: recorded as a failure, were its batch to commit.
+    const overdrawn = [
+      transferInput({ id: randomUUID(), debitAccountId: limited, creditAccountId: credit }),
+    ];
+    const marked = [
+      transferInput({
+        id: randomUUID(),
+        debitAccountId: debit,
+        creditAccountId: credit,
+        reference: 'refuse at commit',
+      }),
+    ];
+    const outcomes = await Promise.allSettled(
+      [innocent, overdrawn, marked].map((request) => failing.createTransfers(request)),
+    );
+    await ledger.db.raw('DROP TRIGGER refuse_at_commit ON transfers');
+    for (const outcome of outcomes) {
+      expect(outcome.status).to.equal('rejected');
+      const error = (outcome as PromiseRejectedResult).reason as MeshError;
+      expect(error.code).to.equal(grpc.status.INTERNAL);
+      expect(error.message).to.not.match(/refused at commit/);
+    }
+    const ids = [...innocent, ...overdrawn, ...marked].map((input) => input.id);
+    expect((await lookupTransfers(ledger.db, ids)).size).to.equal(0);
+    expect(await balances()).to.deep.equal(balancesBefore);
+    // Nothing was recorded either: a retry is decided afresh, not ID_ALREADY_FAILED or EXISTS.
+    const retried = await failing.createTransfers([...innocent, ...overdrawn, ...marked]);
+    expect(retried.map((result) => result.status)).to.deep.equal([
+      'CREATED',
+      'CREATED',
+      'EXCEEDS_CREDITS',
+      'CREATED',
+    ]);
+    await failing.close();
+  });
+
   it('finishes queued work on close, then refuses new work as SHUTTING_DOWN', async () => {
     const { writer: closing } = writer({ batchWaitMaxMs: 200 });
     const queued = closing.createTransfers(moves(2));
