@@ -32,7 +32,10 @@ describe('ledger writer role', () => {
   });
 
   /** Runs `sql` in a rolled-back transaction, as the writer role or as the connecting owner. */
-  async function errorOf(sql: string, asWriter: boolean): Promise<{ code?: string } | undefined> {
+  async function errorOf(
+    sql: string,
+    asWriter: boolean,
+  ): Promise<{ code?: string; message?: string } | undefined> {
     return withConnection(ledger.db, async (connection) => {
       await connection.query('BEGIN');
       try {
@@ -40,7 +43,7 @@ describe('ledger writer role', () => {
         await connection.query(sql);
         return undefined;
       } catch (error) {
-        return error as { code?: string };
+        return error as { code?: string; message?: string };
       } finally {
         await connection.query('ROLLBACK');
       }
@@ -48,6 +51,9 @@ describe('ledger writer role', () => {
   }
 
   const insufficientPrivilege = '42501';
+  // The append-only trigger raises the same code, so the message tells which guard refused: a
+  // missing privilege says this, the trigger says '<table> is append-only'.
+  const privilegeMissing = /^permission denied for table /;
 
   it('refuses UPDATE and DELETE of transfers to the writer role', async () => {
     const statements = [
@@ -59,7 +65,10 @@ describe('ledger writer role', () => {
       'DELETE FROM transfer_failures',
     ];
     for (const sql of statements) {
-      expect((await errorOf(sql, true))?.code, sql).to.equal(insufficientPrivilege);
+      const error = await errorOf(sql, true);
+      expect(error?.code, sql).to.equal(insufficientPrivilege);
+      // The role itself lacks the privilege: the trigger alone would also answer 42501.
+      expect(error?.message, sql).to.match(privilegeMissing);
     }
   });
 
@@ -85,7 +94,9 @@ describe('ledger writer role', () => {
       'UPDATE transfer_failures SET status = 21',
     ];
     for (const sql of statements) {
-      expect((await errorOf(sql, false))?.code, sql).to.equal(insufficientPrivilege);
+      const error = await errorOf(sql, false);
+      expect(error?.code, sql).to.equal(insufficientPrivilege);
+      expect(error?.message, sql).to.match(/ is append-only: (UPDATE|DELETE) refused$/);
     }
   });
 
