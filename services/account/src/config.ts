@@ -1,7 +1,6 @@
 // The account service's own settings, read once from the environment (the mesh's process settings
 // are read by the runtime). Limits are named with their units; a bad value stops start-up with one
 // line.
-import { resolve } from 'node:path';
 import {
   formatAddress,
   readAddress,
@@ -10,9 +9,8 @@ import {
   ConfigError,
   type Environment,
 } from '../../mesh/src/config.js';
-import { trustDomainDefault } from '../../mesh/src/dev-pki.js';
-import { readPageTokenSecret } from '../../mesh/src/page-token.js';
-import { certsDirectoryDefault, processDefaults } from '../../mesh/src/topology.js';
+import type { ProcessConfig } from '../../mesh/src/process-config.js';
+import { processDefaults } from '../../mesh/src/topology.js';
 import { SCRYPT_COST_DEFAULT, SCRYPT_COST_MAX, SCRYPT_COST_MIN } from './client-secrets.js';
 
 /** RFC 9068 tokens are short-lived: at most 15 minutes, whatever the configuration says. */
@@ -62,15 +60,22 @@ export const accountConfigDefaults: Omit<
   loginFailureWindowMs: 60_000,
 };
 
-export function readAccountConfig(env: Environment): AccountConfig {
+/**
+ * The account service's settings. Certificates, trust domain and the page-token secret come from
+ * the process settings the runtime has already read (one reading of each variable per process).
+ */
+export function readAccountConfig(
+  env: Environment,
+  processConfig: Pick<ProcessConfig, 'certsDirectory' | 'trustDomain' | 'pageTokenSecret'>,
+): AccountConfig {
   const defaults = accountConfigDefaults;
   return {
     ledgerAddress: formatAddress(
       readAddress(env, `${processDefaults.ledger.envPrefix}_ADDR`, processDefaults.ledger.address),
     ),
-    certsDirectory: resolve(readString(env, 'CERTS_DIR', certsDirectoryDefault)),
-    trustDomain: readString(env, 'TRUST_DOMAIN', trustDomainDefault),
-    pageTokenSecret: readPageTokenSecret(env),
+    certsDirectory: processConfig.certsDirectory,
+    trustDomain: processConfig.trustDomain,
+    pageTokenSecret: processConfig.pageTokenSecret,
     recoveryIntervalMs: readInteger(
       env,
       'ACCOUNT_RECOVERY_INTERVAL_MS',

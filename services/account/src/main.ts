@@ -12,8 +12,8 @@ runGrpcService({
   name: 'account',
   schema: 'account',
   migrations,
-  services: ({ db, logger, registry, onStop }) => {
-    const config = readAccountConfig(process.env);
+  services: ({ config: processConfig, db, logger, registry, onStop }) => {
+    const config = readAccountConfig(process.env, processConfig);
     const credentials = meshClientCredentials(
       {
         certsDirectory: config.certsDirectory,

@@ -11,11 +11,14 @@ import {
   spendDummyVerification,
 } from '../src/client-secrets.js';
 import { readAccountConfig } from '../src/config.js';
+import { readProcessConfig } from '../../mesh/src/process-config.js';
+
+const processConfig = readProcessConfig('account', {});
 import { grantedScopes, validateCreatePartner } from '../src/domain/index.js';
 
 describe('credential settings and secret hashing', () => {
   it('defaults to scrypt N = 2^15, 600 s tokens, iss and aud clearmesh, 5 failures a minute', () => {
-    const config = readAccountConfig({});
+    const config = readAccountConfig({}, processConfig);
     expect(config.secretHashCost)
       .to.equal(SCRYPT_COST_DEFAULT)
       .and.equal(2 ** 15);
@@ -30,15 +33,18 @@ describe('credential settings and secret hashing', () => {
 
   it('refuses a hash cost below 2^14 or not a power of two, and a token lifetime above 900 s', () => {
     expect(
-      readAccountConfig({ ACCOUNT_SECRET_HASH_COST: String(2 ** 14) }).secretHashCost,
+      readAccountConfig({ ACCOUNT_SECRET_HASH_COST: String(2 ** 14) }, processConfig)
+        .secretHashCost,
     ).to.equal(2 ** 14);
-    expect(() => readAccountConfig({ ACCOUNT_SECRET_HASH_COST: String(2 ** 13) })).to.throw(
-      /ACCOUNT_SECRET_HASH_COST/,
+    expect(() =>
+      readAccountConfig({ ACCOUNT_SECRET_HASH_COST: String(2 ** 13) }, processConfig),
+    ).to.throw(/ACCOUNT_SECRET_HASH_COST/);
+    expect(() => readAccountConfig({ ACCOUNT_SECRET_HASH_COST: '20000' }, processConfig)).to.throw(
+      /power of two/,
     );
-    expect(() => readAccountConfig({ ACCOUNT_SECRET_HASH_COST: '20000' })).to.throw(/power of two/);
-    expect(() => readAccountConfig({ ACCOUNT_TOKEN_LIFETIME_SECONDS: '901' })).to.throw(
-      /ACCOUNT_TOKEN_LIFETIME_SECONDS/,
-    );
+    expect(() =>
+      readAccountConfig({ ACCOUNT_TOKEN_LIFETIME_SECONDS: '901' }, processConfig),
+    ).to.throw(/ACCOUNT_TOKEN_LIFETIME_SECONDS/);
   });
 
   it('verifies a secret with the parameters stored beside its hash', async () => {
