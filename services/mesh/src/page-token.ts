@@ -27,6 +27,19 @@ export function readPageTokenSecret(env: Environment): string {
   return secret;
 }
 
+/** SPEC §3.0 page sizes, the same for every list RPC. */
+export const pageSizeDefault = 50;
+export const pageSizeMax = 500;
+
+/** The page size to use: 0 means the default, above the maximum is clamped, negative refused. */
+export function pageSizeOf(pageSize: number): number {
+  if (pageSize < 0) {
+    throw MeshError.invalidArgument([{ field: 'page_size', description: 'must not be negative' }]);
+  }
+  if (pageSize === 0) return pageSizeDefault;
+  return Math.min(pageSize, pageSizeMax);
+}
+
 export type PageQueryValue = string | number | boolean | bigint | Date | undefined;
 
 /** What a token is bound to. The page size is not part of it: a client may change it per page. */

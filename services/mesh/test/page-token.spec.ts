@@ -7,6 +7,9 @@ import { ConfigError } from '../src/config.js';
 import { MeshError } from '../src/errors.js';
 import {
   pageCallerOf,
+  pageSizeDefault,
+  pageSizeMax,
+  pageSizeOf,
   pageTokenSecretDefault,
   PageTokens,
   readPageTokenSecret,
@@ -102,5 +105,13 @@ describe('page tokens', () => {
     expect(readPageTokenSecret({})).to.equal(pageTokenSecretDefault);
     expect(readPageTokenSecret({ PAGE_TOKEN_SECRET: 's'.repeat(32) })).to.equal('s'.repeat(32));
     expect(() => readPageTokenSecret({ PAGE_TOKEN_SECRET: 'short' })).to.throw(ConfigError);
+  });
+
+  it('takes page sizes as SPEC §3.0 says: 0 the default, clamped above 500, negative refused', () => {
+    expect(pageSizeOf(0)).to.equal(pageSizeDefault);
+    expect(pageSizeOf(1)).to.equal(1);
+    expect(pageSizeOf(500)).to.equal(500);
+    expect(pageSizeOf(501)).to.equal(pageSizeMax);
+    expect(() => pageSizeOf(-1)).to.throw(MeshError, /page_size/);
   });
 });

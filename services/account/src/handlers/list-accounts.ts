@@ -15,7 +15,8 @@ import { listAccounts } from '../store/index.js';
 import { callerOf } from './caller.js';
 import type { HandlerDependencies } from './dependencies.js';
 import { accountWithLedger } from './proto-mapping.js';
-import { pageSizeOf, refuseViolations } from './request-validation.js';
+import { pageSizeOf } from '../../../mesh/src/page-token.js';
+import { refuseViolations } from './request-validation.js';
 
 export function listAccountsHandler(
   dependencies: HandlerDependencies,
