@@ -12,12 +12,13 @@ import { inWriterTransaction, queryRows } from './connection.js';
 import { transferColumns, transferFromRow, type TransferRow } from './rows.js';
 
 // Only pending transfers are in the expires_at index. `$1` bounds the scan from below: holds that
-// expired before it are known to be resolved already (see PendingExpiryJob).
+// expired before it are known to be resolved already (see PendingExpiryJob). Ordered by the index,
+// so a backlog of due holds is read only up to the limit rather than all of it sorted per pass.
 const dueSql = `SELECT ${transferColumns} FROM transfers t
 LEFT JOIN pending_resolutions r ON r.pending_id = t.id
 WHERE t.flags & 2 <> 0 AND t.expires_at > $1::timestamptz AND t.expires_at <= $2::timestamptz
   AND r.pending_id IS NULL
-ORDER BY t.id LIMIT $3`;
+ORDER BY t.expires_at LIMIT $3`;
 
 const writeExpiriesSql = `WITH expired AS (
   INSERT INTO pending_resolutions (pending_id, state, transfer_id, resolved_at)
@@ -28,7 +29,8 @@ const writeExpiriesSql = `WITH expired AS (
     credits_pending = changed.credits_pending
   FROM unnest($3::uuid[], $4::bigint[], $5::bigint[])
     AS changed (id, debits_pending, credits_pending)
-  WHERE accounts.id = changed.id
+  -- As in the batch write: the ANY() gives the planner an index condition on accounts.
+  WHERE accounts.id = changed.id AND accounts.id = ANY($3::uuid[])
   RETURNING accounts.id
 )
 SELECT (SELECT count(*) FROM expired) AS expired, (SELECT count(*) FROM released) AS released`;
@@ -52,11 +54,11 @@ export function expireDuePendingTransfers(
     ]);
     const due: StoredTransfer[] = rows.map(transferFromRow);
     if (due.length === 0) return { dueCount: 0, pendingTransfersExpired: [], accountsChanged: [] };
-    const accountIds = due.flatMap((transfer) => [
-      transfer.debitAccountId,
-      transfer.creditAccountId,
-    ]);
-    const accounts = await loadAccountsForWrite(connection, [...new Set(accountIds)].sort());
+    // No sort: loadAccountsForWrite takes no row locks, so there is no lock order to keep.
+    const accountIds = new Set(
+      due.flatMap((transfer) => [transfer.debitAccountId, transfer.creditAccountId]),
+    );
+    const accounts = await loadAccountsForWrite(connection, [...accountIds]);
     const outcome = expirePendingTransfers(due, accounts, now);
     const changed = outcome.accountsChanged;
     const [counts] = await queryRows<{ expired: bigint; released: bigint }>(
