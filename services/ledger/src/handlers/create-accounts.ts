@@ -4,6 +4,7 @@ import type {
   CreateAccountsResponse,
 } from '../../../../gen/grpc-js/clearmesh/ledger/v1/ledger_service.js';
 import type { UnaryHandler } from '../../../mesh/src/rpc-runtime.js';
+import { ACCOUNTS_PER_REQUEST_MAX } from '../domain/index.js';
 import type { HandlerDependencies } from './dependencies.js';
 import { accountInputFromProto, accountResultToProto } from './proto-mapping.js';
 import { requireItemCount } from './request-validation.js';
@@ -12,7 +13,7 @@ export function createAccountsHandler(
   dependencies: HandlerDependencies,
 ): UnaryHandler<CreateAccountsRequest, CreateAccountsResponse> {
   return async (request, context) => {
-    requireItemCount(request.accounts.length, 'accounts');
+    requireItemCount(request.accounts.length, 'accounts', ACCOUNTS_PER_REQUEST_MAX);
     const inputs = request.accounts.map(accountInputFromProto);
     const outcome = await dependencies.writer.createAccounts(inputs, context.signal);
     return { results: outcome.results.map(accountResultToProto) };

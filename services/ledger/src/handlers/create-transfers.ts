@@ -4,6 +4,7 @@ import type {
   CreateTransfersResponse,
 } from '../../../../gen/grpc-js/clearmesh/ledger/v1/ledger_service.js';
 import type { UnaryHandler } from '../../../mesh/src/rpc-runtime.js';
+import { TRANSFERS_PER_REQUEST_MAX } from '../domain/index.js';
 import type { HandlerDependencies } from './dependencies.js';
 import { transferInputFromProto, transferResultToProto } from './proto-mapping.js';
 import { requireItemCount } from './request-validation.js';
@@ -12,7 +13,7 @@ export function createTransfersHandler(
   dependencies: HandlerDependencies,
 ): UnaryHandler<CreateTransfersRequest, CreateTransfersResponse> {
   return async (request, context) => {
-    requireItemCount(request.transfers.length, 'transfers');
+    requireItemCount(request.transfers.length, 'transfers', TRANSFERS_PER_REQUEST_MAX);
     const inputs = request.transfers.map(transferInputFromProto);
     const results = await dependencies.writer.createTransfers(inputs, context.signal);
     return { results: results.map(transferResultToProto) };

@@ -4,7 +4,7 @@ import type {
   LookupAccountsResponse,
 } from '../../../../gen/grpc-js/clearmesh/ledger/v1/ledger_service.js';
 import type { UnaryHandler } from '../../../mesh/src/rpc-runtime.js';
-import type { LedgerAccountState } from '../domain/index.js';
+import { ACCOUNTS_PER_REQUEST_MAX, type LedgerAccountState } from '../domain/index.js';
 import { lookupAccounts } from '../store/index.js';
 import type { HandlerDependencies } from './dependencies.js';
 import { accountToProto } from './proto-mapping.js';
@@ -14,7 +14,7 @@ export function lookupAccountsHandler(
   dependencies: HandlerDependencies,
 ): UnaryHandler<LookupAccountsRequest, LookupAccountsResponse> {
   return async (request) => {
-    const ids = requireUuids(request.accountIds, 'account_ids');
+    const ids = requireUuids(request.accountIds, 'account_ids', ACCOUNTS_PER_REQUEST_MAX);
     const found = await lookupAccounts(dependencies.db, [...new Set(ids)]);
     const accounts = ids
       .map((id) => found.get(id))

@@ -5,7 +5,7 @@ import type {
   LookupTransfersResponse,
 } from '../../../../gen/grpc-js/clearmesh/ledger/v1/ledger_service.js';
 import type { UnaryHandler } from '../../../mesh/src/rpc-runtime.js';
-import type { StoredTransfer } from '../domain/index.js';
+import { TRANSFERS_PER_REQUEST_MAX, type StoredTransfer } from '../domain/index.js';
 import { lookupTransfers } from '../store/index.js';
 import type { HandlerDependencies } from './dependencies.js';
 import { transferToProto } from './proto-mapping.js';
@@ -15,7 +15,7 @@ export function lookupTransfersHandler(
   dependencies: HandlerDependencies,
 ): UnaryHandler<LookupTransfersRequest, LookupTransfersResponse> {
   return async (request) => {
-    const ids = requireUuids(request.transferIds, 'transfer_ids');
+    const ids = requireUuids(request.transferIds, 'transfer_ids', TRANSFERS_PER_REQUEST_MAX);
     const found = await lookupTransfers(dependencies.db, [...new Set(ids)]);
     const transfers = ids
       .map((id): StoredTransfer | undefined => found.get(id))

@@ -5,14 +5,15 @@ import * as grpc from '@grpc/grpc-js';
 import { MeshError } from '../../../mesh/src/errors.js';
 import { parseUuid } from '../domain/index.js';
 
-/** Most items in one request: TigerBeetle's batch size, as in ledger_service.proto. */
-export const ITEMS_PER_REQUEST_MAX = 8190;
-
-export function requireItemCount(count: number, field: string): void {
+/**
+ * `countMax` is the domain's own limit (TRANSFERS_PER_REQUEST_MAX, ACCOUNTS_PER_REQUEST_MAX): the
+ * engine asserts it, so a request the handler let past it would fail its whole batch.
+ */
+export function requireItemCount(count: number, field: string, countMax: number): void {
   if (count === 0) throw MeshError.invalidArgument([{ field, description: 'must not be empty' }]);
-  if (count > ITEMS_PER_REQUEST_MAX) {
+  if (count > countMax) {
     throw MeshError.invalidArgument([
-      { field, description: `has ${count} items; at most ${ITEMS_PER_REQUEST_MAX} are allowed` },
+      { field, description: `has ${count} items; at most ${countMax} are allowed` },
     ]);
   }
 }
@@ -27,8 +28,8 @@ export function requireUuid(text: string, field: string): string {
 }
 
 /** Every id of a lookup, lower case; every malformed one is reported. */
-export function requireUuids(texts: readonly string[], field: string): string[] {
-  requireItemCount(texts.length, field);
+export function requireUuids(texts: readonly string[], field: string, countMax: number): string[] {
+  requireItemCount(texts.length, field, countMax);
   const ids: string[] = [];
   const malformed: number[] = [];
   texts.forEach((text, index) => {
