@@ -1,6 +1,6 @@
 // The ledger's domain metrics (SPEC §6), on the process registry next to the RPC metrics: transfer
-// outcomes by status, the size and commit time of group-committed batches, holds still pending,
-// expirations, and the database pool. Gauges that need the database are read at scrape time.
+// outcomes by status, the size and commit time of group-committed batches, writer transactions
+// that failed, holds still pending, expirations, and the database pool. Gauges that need the database are read at scrape time.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Logger } from '../../mesh/src/logger.js';
 import type { TransferResult } from './domain/index.js';
@@ -29,6 +29,7 @@ export class LedgerMetrics {
   private readonly batchTransfers: Histogram;
   private readonly batchRequests: Histogram;
   private readonly commitSeconds: Histogram<'operation'>;
+  private readonly writerFailures: Counter<'operation'>;
   private readonly expirations: Counter;
 
   constructor(registry: Registry, sources: LedgerMetricsSources) {
@@ -58,6 +59,14 @@ export class LedgerMetrics {
       buckets: commitSecondsBuckets,
       registers,
     });
+    // Commit times count only commits: without this, a batch that rolled back (every caller
+    // answered INTERNAL) would show nowhere but in the log.
+    this.writerFailures = new Counter({
+      name: 'clearmesh_ledger_writer_failures_total',
+      help: 'Writer transactions that failed and wrote nothing, by operation.',
+      labelNames: ['operation'],
+      registers,
+    });
     this.expirations = new Counter({
       name: 'clearmesh_ledger_expirations_total',
       help: 'Pending transfers expired by their timeout.',
@@ -82,6 +91,10 @@ export class LedgerMetrics {
 
   transactionFinished(operation: WriterOperation, seconds: number): void {
     this.commitSeconds.observe({ operation }, seconds);
+  }
+
+  transactionFailed(operation: WriterOperation): void {
+    this.writerFailures.inc({ operation });
   }
 
   pendingTransfersExpired(count: number): void {

@@ -246,6 +246,7 @@ export class LedgerWriter {
         { err: error, requests: jobs.length, transfers },
         'transfer batch failed; every request in it fails and nothing was written',
       );
+      this.options.metrics.transactionFailed('transfers');
       const failure = MeshError.from(error);
       for (const job of jobs) job.reject(failure);
     }
@@ -261,6 +262,7 @@ export class LedgerWriter {
       );
     } catch (error) {
       this.options.logger.error({ err: error, operation: job.operation }, 'ledger write failed');
+      this.options.metrics.transactionFailed(job.operation);
       job.reject(MeshError.from(error));
     }
   }

@@ -15,7 +15,7 @@ import { LedgerMetrics } from '../src/ledger-metrics.js';
 import { LedgerWriter, type LedgerWriterOptions } from '../src/ledger-writer.js';
 import { applyTransferBatch, lookupAccounts, lookupTransfers } from '../src/store/index.js';
 import { accountInput, transferInput } from './domain/fixtures.js';
-import { histogramCount, histogramSum } from './ledger-metrics-reader.js';
+import { histogramCount, histogramSum, metricValue } from './ledger-metrics-reader.js';
 import { startLedgerTestServer, type LedgerTestServer } from './ledger-test-server.js';
 
 describe('ledger writer', () => {
@@ -168,7 +168,7 @@ describe('ledger writer', () => {
       return [...found.values()].map((account) => [account.debitsPosted, account.creditsPosted]);
     };
     const balancesBefore = await balances();
-    const { writer: failing } = writer({ batchWaitMaxMs: 50 });
+    const { writer: failing, registry } = writer({ batchWaitMaxMs: 50 });
     const innocent = moves(2);
     // Refused on funds: recorded as a failure, were its batch to commit.
     const overdrawn = [
@@ -192,6 +192,12 @@ describe('ledger writer', () => {
       expect(error.code).to.equal(grpc.status.INTERNAL);
       expect(error.message).to.not.match(/refused at commit/);
     }
+    // One batch, one failure, and no commit counted for it.
+    const failures = { operation: 'transfers' };
+    expect(
+      await metricValue(registry, 'clearmesh_ledger_writer_failures_total', undefined, failures),
+    ).to.equal(1);
+    expect(await histogramCount(registry, 'clearmesh_ledger_batch_transfers')).to.equal(0);
     const ids = [...innocent, ...overdrawn, ...marked].map((input) => input.id);
     expect((await lookupTransfers(ledger.db, ids)).size).to.equal(0);
     expect(await balances()).to.deep.equal(balancesBefore);
