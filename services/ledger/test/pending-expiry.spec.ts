@@ -1,7 +1,8 @@
 // Pending transfers expire by themselves: once a hold's timeout passes, the expiry job (on its
 // timer, with real time) releases its amount from both accounts — frozen ones included — and it
-// can be neither posted nor voided. Tests wait for the job by watching its own metric,
-// clearmesh_ledger_expirations_total (the job emits no other event), with a bounded deadline.
+// can be neither posted nor voided; a pass that fails releases nothing and a later one retries.
+// Tests wait for the job by watching its own metrics, clearmesh_ledger_expirations_total and
+// clearmesh_ledger_writer_failures_total (the job emits no other event), with a bounded deadline.
 import { expect } from 'chai';
 import type { LedgerAccount } from '../../../gen/grpc-js/clearmesh/ledger/v1/ledger_account.js';
 import { LedgerAccountStatus } from '../../../gen/grpc-js/clearmesh/ledger/v1/ledger_account.js';
@@ -85,6 +86,45 @@ describe('ledger pending transfer expiry', () => {
     expect(
       await sendTransfers(ledger.client, [transfer({ ...between, amount: 900n })]),
     ).to.deep.equal(['CREATED']);
+    const integrity = await ledger.client.call.checkIntegrity({});
+    expect(integrity.ok, JSON.stringify(integrity.mismatches)).to.equal(true);
+  });
+
+  it('keeps a hold held while its expiry pass fails, and releases it once a pass succeeds', async () => {
+    const expiryFailures = () =>
+      metricValue(ledger.registry, 'clearmesh_ledger_writer_failures_total', undefined, {
+        operation: 'expiry',
+      });
+    // The database refuses to record an expiry until the trigger goes.
+    await ledger.db.raw(`CREATE FUNCTION refuse_expiry() RETURNS trigger
+      LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'expiry refused by the test'; END $$`);
+    await ledger.db.raw(`CREATE TRIGGER refuse_expiry BEFORE INSERT ON pending_resolutions
+      FOR EACH ROW WHEN (NEW.state = 'EXPIRED') EXECUTE FUNCTION refuse_expiry()`);
+    const [payer, payee] = await pair();
+    const expiredBefore = await expirations();
+    const failuresBefore = await expiryFailures();
+    const hold = transfer({
+      debitAccountId: payer.id,
+      creditAccountId: payee.id,
+      amount: 70n,
+      flags: { pending: true },
+      timeoutSeconds: 1,
+    });
+    try {
+      expect(await sendTransfers(ledger.client, [hold])).to.deep.equal(['CREATED']);
+      await eventually(
+        async () => (await expiryFailures()) > failuresBefore,
+        5_000,
+        'a failed expiry pass',
+      );
+      // The failed pass released nothing: the amount is still held on both sides.
+      expect(await pendingOf(payer, payee)).to.deep.equal([70n, 0n, 0n, 70n]);
+      expect(await expirations()).to.equal(expiredBefore);
+    } finally {
+      await ledger.db.raw('DROP TRIGGER refuse_expiry ON pending_resolutions');
+    }
+    await eventually(async () => (await expirations()) > expiredBefore, 5_000, 'the expiry');
+    expect(await pendingOf(payer, payee)).to.deep.equal([0n, 0n, 0n, 0n]);
     const integrity = await ledger.client.call.checkIntegrity({});
     expect(integrity.ok, JSON.stringify(integrity.mismatches)).to.equal(true);
   });
