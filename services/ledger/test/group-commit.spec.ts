@@ -190,6 +190,13 @@ describe('ledger group commit', () => {
       { operation: 'transfers' },
     );
     expect(commits).to.be.greaterThan(0);
+    // Every committed batch is timed once, and every transfer in one is counted once by status:
+    // "greater than 0" alone would hold with commits or transfers dropped or counted twice.
+    const batches = await histogramCount(ledger.registry, 'clearmesh_ledger_batch_transfers');
+    expect(commits).to.equal(batches);
+    const answered = await metricValue(ledger.registry, 'clearmesh_ledger_transfers_total');
+    const batched = await histogramSum(ledger.registry, 'clearmesh_ledger_batch_transfers');
+    expect(answered).to.equal(batched);
     const pool = await metricValue(ledger.registry, 'clearmesh_ledger_db_pool_connections');
     expect(pool).to.be.greaterThan(0);
   });
