@@ -9,7 +9,10 @@ export interface LedgerConfig {
   readonly batchTransfersMax: number;
   /** How long an idle writer waits for more requests to join the first one's batch. */
   readonly batchWaitMaxMs: number;
-  /** Most transfers queued for the writer; beyond, CreateTransfers answers RESOURCE_EXHAUSTED. */
+  /**
+   * Most items queued for the writer (transfers, accounts to create, status changes); beyond, a
+   * call answers RESOURCE_EXHAUSTED.
+   */
   readonly queueTransfersMax: number;
   /** How often the expiry job looks for due pending transfers; 0 turns it off. */
   readonly expiryIntervalMs: number;

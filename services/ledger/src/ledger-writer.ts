@@ -8,7 +8,9 @@
 // expiry job queue behind the same writer, each in a transaction of its own.
 //
 // A failed transaction fails every request in it with INTERNAL, and wrote nothing. A request
-// whose caller has gone (deadline, cancel) before its batch starts is dropped unwritten.
+// whose caller has gone (deadline, cancel) before its batch starts is dropped unwritten. The queue
+// is bounded in items (transfers, accounts, status changes), so no kind of request can grow it
+// without limit.
 import * as grpc from '@grpc/grpc-js';
 import type { Knex } from '../../mesh/src/database.js';
 import { MeshError } from '../../mesh/src/errors.js';
@@ -43,6 +45,8 @@ export interface LedgerWriterOptions {
 
 interface TransferJob {
   readonly kind: 'transfers';
+  /** What the job counts against queueTransfersMax: its transfers. */
+  readonly items: number;
   readonly transfers: readonly TransferInput[];
   readonly signal: AbortSignal | undefined;
   readonly resolve: (results: readonly TransferResult[]) => void;
@@ -52,6 +56,8 @@ interface TransferJob {
 /** Anything else the writer runs, alone in its transaction; `run` settles the caller's promise. */
 interface TaskJob {
   readonly kind: 'task';
+  /** Accounts to create, 1 for a status change, 0 for the expiry job (never refused). */
+  readonly items: number;
   readonly operation: Exclude<WriterOperation, 'transfers'>;
   readonly signal: AbortSignal | undefined;
   readonly run: (now: Date) => Promise<void>;
@@ -68,7 +74,7 @@ export interface ExpiryPass extends ExpiryRun {
 export class LedgerWriter {
   private readonly queue: Job[] = [];
   private queueHead = 0;
-  private queuedTransfers = 0;
+  private queuedItems = 0;
   private draining = false;
   /** Cancels the pending batch wait, while there is one. */
   private cancelWait: (() => void) | undefined;
@@ -83,7 +89,8 @@ export class LedgerWriter {
     signal?: AbortSignal,
   ): Promise<readonly TransferResult[]> {
     return new Promise((resolve, reject) => {
-      this.enqueue({ kind: 'transfers', transfers, signal, resolve, reject }, transfers.length);
+      const items = transfers.length;
+      this.enqueue({ kind: 'transfers', items, transfers, signal, resolve, reject });
     });
   }
 
@@ -91,7 +98,9 @@ export class LedgerWriter {
     inputs: readonly LedgerAccountInput[],
     signal?: AbortSignal,
   ): Promise<AccountBatchOutcome> {
-    return this.task('accounts', signal, (now) => createAccountBatch(this.options.db, inputs, now));
+    return this.task('accounts', inputs.length, signal, (now) =>
+      createAccountBatch(this.options.db, inputs, now),
+    );
   }
 
   /** Undefined when there is no such account. */
@@ -100,14 +109,14 @@ export class LedgerWriter {
     status: LedgerAccountStatus,
     signal?: AbortSignal,
   ): Promise<SetAccountStatusOutcome | undefined> {
-    return this.task('account_status', signal, () =>
+    return this.task('account_status', 1, signal, () =>
       changeAccountStatus(this.options.db, id, status),
     );
   }
 
   /** One pass of the expiry job: up to `limit` holds with expiresAfter < expires_at <= now. */
   expirePending(options: { expiresAfter: Date; limit: number }): Promise<ExpiryPass> {
-    return this.task('expiry', undefined, async (now) => {
+    return this.task('expiry', 0, undefined, async (now) => {
       const run = await expireDuePendingTransfers(this.options.db, now, options);
       this.options.metrics.pendingTransfersExpired(run.pendingTransfersExpired.length);
       return { ...run, now };
@@ -123,6 +132,7 @@ export class LedgerWriter {
 
   private task<T>(
     operation: TaskJob['operation'],
+    items: number,
     signal: AbortSignal | undefined,
     work: (now: Date) => Promise<T>,
   ): Promise<T> {
@@ -130,15 +140,15 @@ export class LedgerWriter {
       const run = async (now: Date): Promise<void> => {
         resolve(await work(now));
       };
-      this.enqueue({ kind: 'task', operation, signal, run, reject }, 0);
+      this.enqueue({ kind: 'task', operation, items, signal, run, reject });
     });
   }
 
-  private enqueue(job: Job, transfers: number): void {
+  private enqueue(job: Job): void {
     if (this.closed) {
       throw new MeshError(grpc.status.UNAVAILABLE, 'SHUTTING_DOWN', 'the ledger is shutting down');
     }
-    if (this.queuedTransfers + transfers > this.options.queueTransfersMax) {
+    if (this.queuedItems + job.items > this.options.queueTransfersMax) {
       throw new MeshError(
         grpc.status.RESOURCE_EXHAUSTED,
         'RATE_LIMITED',
@@ -146,14 +156,14 @@ export class LedgerWriter {
       );
     }
     this.queue.push(job);
-    this.queuedTransfers += transfers;
+    this.queuedItems += job.items;
     this.schedule(job);
   }
 
   /** Starts a drain now, or after the batch wait when an idle writer gets its first transfers. */
   private schedule(job: Job): void {
     if (this.draining) return;
-    const full = this.queuedTransfers >= this.options.batchTransfersMax;
+    const full = this.queuedItems >= this.options.batchTransfersMax;
     if (full || job.kind === 'task') {
       this.startDrain();
     } else if (this.cancelWait === undefined) {
@@ -275,7 +285,7 @@ export class LedgerWriter {
     const job = this.queue[this.queueHead];
     if (job === undefined) return undefined;
     this.queueHead += 1;
-    if (job.kind === 'transfers') this.queuedTransfers -= job.transfers.length;
+    this.queuedItems -= job.items;
     // Compact now and then rather than shifting the array per job.
     if (this.queueHead >= 1024 && this.queueHead * 2 >= this.queue.length) {
       this.queue.splice(0, this.queueHead);

@@ -1,7 +1,7 @@
 // The writer's own limits and lifecycle, driven directly (no gRPC): whole requests up to
-// batchTransfersMax per transaction, a bounded queue (RESOURCE_EXHAUSTED beyond it), callers that
-// have gone before their batch starts are dropped unwritten, and close() finishes what is queued
-// before refusing new work. Also pins the store's batch entry point, which benchmarks call: one
+// batchTransfersMax per transaction, a queue bounded in items (RESOURCE_EXHAUSTED beyond it),
+// callers that have gone before their batch starts are dropped unwritten, and close() finishes
+// what is queued before refusing new work. Also pins the store's batch entry point, which benchmarks call: one
 // call with several requests answers exactly what the same requests answer one call at a time.
 import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
@@ -125,6 +125,29 @@ describe('ledger writer', () => {
         )
       ).size,
     ).to.equal(0);
+    await bounded.close();
+  });
+
+  it('counts accounts to create against the same queue bound as transfers', async () => {
+    const { writer: bounded } = writer({ queueTransfersMax: 4, batchWaitMaxMs: 50 });
+    const queued = bounded.createTransfers(moves(3));
+    const refused = await refusal(
+      bounded.createAccounts([
+        accountInput({ id: randomUUID() }),
+        accountInput({ id: randomUUID() }),
+      ]),
+    );
+    expect([refused.code, refused.reason]).to.deep.equal([
+      grpc.status.RESOURCE_EXHAUSTED,
+      'RATE_LIMITED',
+    ]);
+    const fits = await bounded.createAccounts([accountInput({ id: randomUUID() })]);
+    expect(fits.results.map((result) => result.status)).to.deep.equal(['CREATED']);
+    expect((await queued).map((result) => result.status)).to.deep.equal([
+      'CREATED',
+      'CREATED',
+      'CREATED',
+    ]);
     await bounded.close();
   });
 
