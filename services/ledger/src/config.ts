@@ -1,7 +1,7 @@
 // The ledger's own settings, read once from the environment (the mesh's process settings are read
 // by the runtime). Limits are named with their units; a bad value stops start-up with one line.
 import { readInteger, type Environment } from '../../mesh/src/config.js';
-import { readPageTokenSecret } from '../../mesh/src/page-token.js';
+import type { ProcessConfig } from '../../mesh/src/process-config.js';
 import { TRANSFERS_PER_REQUEST_MAX } from './domain/index.js';
 
 export interface LedgerConfig {
@@ -30,7 +30,11 @@ export const ledgerConfigDefaults: Omit<LedgerConfig, 'pageTokenSecret'> = {
   expiryBatchMax: TRANSFERS_PER_REQUEST_MAX,
 };
 
-export function readLedgerConfig(env: Environment): LedgerConfig {
+/** The ledger's settings; the page-token secret comes from the process settings already read. */
+export function readLedgerConfig(
+  env: Environment,
+  processConfig: Pick<ProcessConfig, 'pageTokenSecret'>,
+): LedgerConfig {
   const defaults = ledgerConfigDefaults;
   return {
     batchTransfersMax: readInteger(env, 'LEDGER_BATCH_TRANSFERS_MAX', defaults.batchTransfersMax, {
@@ -53,6 +57,6 @@ export function readLedgerConfig(env: Environment): LedgerConfig {
       min: 1,
       max: TRANSFERS_PER_REQUEST_MAX,
     }),
-    pageTokenSecret: readPageTokenSecret(env),
+    pageTokenSecret: processConfig.pageTokenSecret,
   };
 }

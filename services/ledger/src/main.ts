@@ -10,12 +10,12 @@ runGrpcService({
   name: 'ledger',
   schema: 'ledger',
   migrations,
-  services: ({ db, logger, registry, onStop }) => {
+  services: ({ config: processConfig, db, logger, registry, onStop }) => {
     const ledger = createLedgerService({
       db,
       logger,
       registry,
-      config: readLedgerConfig(process.env),
+      config: readLedgerConfig(process.env, processConfig),
     });
     ledger.start();
     onStop(() => ledger.stop());

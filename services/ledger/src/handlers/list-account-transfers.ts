@@ -11,7 +11,8 @@ import type { CallContext, UnaryHandler } from '../../../mesh/src/rpc-runtime.js
 import { findAccount, listAccountTransfers } from '../store/index.js';
 import type { HandlerDependencies } from './dependencies.js';
 import { transferToProto } from './proto-mapping.js';
-import { accountNotFound, pageSizeOf, requireUuid } from './request-validation.js';
+import { pageSizeOf } from '../../../mesh/src/page-token.js';
+import { accountNotFound, requireUuid } from './request-validation.js';
 
 export function listAccountTransfersHandler(
   dependencies: HandlerDependencies,

@@ -53,15 +53,3 @@ export function accountNotFound(id: string): MeshError {
     `ledger account ${id} not found`,
   );
 }
-
-export const PAGE_SIZE_DEFAULT = 50;
-export const PAGE_SIZE_MAX = 500;
-
-/** SPEC §3.0: 0 means the default, above the maximum is clamped, negative is refused. */
-export function pageSizeOf(pageSize: number): number {
-  if (pageSize < 0) {
-    throw MeshError.invalidArgument([{ field: 'page_size', description: 'must not be negative' }]);
-  }
-  if (pageSize === 0) return PAGE_SIZE_DEFAULT;
-  return Math.min(pageSize, PAGE_SIZE_MAX);
-}
