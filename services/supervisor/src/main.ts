@@ -8,11 +8,7 @@ import { ensureDatabase } from '../../mesh/src/database.js';
 import { ensureDevPki } from '../../mesh/src/dev-pki.js';
 import { readCertsDirectory, readDrainGraceMs } from '../../mesh/src/process-config.js';
 import type { ReadyMessage } from '../../mesh/src/lifecycle.js';
-import {
-  databaseUrlDefault,
-  meshProcessNames,
-  redisUrlDefault,
-} from '../../mesh/src/topology.js';
+import { databaseUrlDefault, meshProcessNames, redisUrlDefault } from '../../mesh/src/topology.js';
 import { ChildProcessSupervisor } from './child-process-supervisor.js';
 import { ensurePostgres } from './postgres.js';
 import { ensureRedis } from './redis.js';
