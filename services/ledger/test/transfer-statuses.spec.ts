@@ -3,6 +3,7 @@
 // is driven through the service's clock so that an expired hold needs no sleeping.
 import { expect } from 'chai';
 import { LedgerAccountStatus } from '../../../gen/grpc-js/clearmesh/ledger/v1/ledger_account.js';
+import { CreateTransferStatus } from '../../../gen/grpc-js/clearmesh/ledger/v1/results.js';
 import { CREATE_ACCOUNT_STATUSES, CREATE_TRANSFER_STATUSES } from '../src/domain/index.js';
 import {
   accountStatusNames,
@@ -145,6 +146,12 @@ describe('ledger statuses through the gRPC server', () => {
     for (const [expected, input] of cases) {
       expect(await send(input), expected).to.deep.equal([expected]);
       expect(await send(input), `${expected} retried`).to.deep.equal(['ID_ALREADY_FAILED']);
+      const { results } = await ledger.client.call.createTransfers({ transfers: [input] });
+      // The retry says why the first attempt failed, for callers re-driving a lost answer.
+      expect(
+        CreateTransferStatus[results[0]?.originalStatus ?? 0],
+        `${expected} original status`,
+      ).to.equal(`CREATE_TRANSFER_STATUS_${expected}`);
     }
     const found = await ledger.client.call.lookupTransfers({
       transferIds: cases.map(([, input]) => input.id),

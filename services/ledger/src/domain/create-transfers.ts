@@ -26,6 +26,8 @@ export interface TransferResult {
   readonly status: CreateTransferStatus;
   /** The new transfer for CREATED, the stored original for EXISTS; absent otherwise. */
   readonly transfer?: StoredTransfer;
+  /** For ID_ALREADY_FAILED: the status the id's first attempt failed with. */
+  readonly originalStatus?: CreateTransferStatus;
 }
 
 export interface TransferBatchOutcome extends TransferWrites {
@@ -132,7 +134,10 @@ function applyOne(input: TransferInput, index: number, ledger: WorkingLedger): T
       ? { index, status: 'EXISTS', transfer: existing }
       : { index, status: 'EXISTS_WITH_DIFFERENT_FIELDS' };
   }
-  if (ledger.failure(id) !== undefined) return { index, status: 'ID_ALREADY_FAILED' };
+  const failure = ledger.failure(id);
+  if (failure !== undefined) {
+    return { index, status: 'ID_ALREADY_FAILED', originalStatus: failure.status };
+  }
   const valid = validateTransferFields(input, id);
   if (typeof valid === 'string') return { index, status: valid };
   const resolved = checkAgainstLedger(valid, ledger);

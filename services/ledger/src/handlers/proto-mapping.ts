@@ -80,6 +80,10 @@ export function transferResultToProto(result: TransferResult): CreateTransferRes
     // By name: this compiles only while every domain status is a member of the proto enum.
     status: ProtoCreateTransferStatus[`CREATE_TRANSFER_STATUS_${result.status}`],
     transfer: result.transfer === undefined ? undefined : transferToProto(result.transfer),
+    originalStatus:
+      result.originalStatus === undefined
+        ? ProtoCreateTransferStatus.CREATE_TRANSFER_STATUS_UNSPECIFIED
+        : ProtoCreateTransferStatus[`CREATE_TRANSFER_STATUS_${result.originalStatus}`],
   };
 }
 

@@ -487,7 +487,15 @@ export interface CreateTransferResult {
    * The stored transfer, with created_at and the fields a post or void took from its pending
    * transfer: the new one for CREATED, the original for EXISTS. Unset for every other status.
    */
-  transfer: Transfer | undefined;
+  transfer:
+    | Transfer
+    | undefined;
+  /**
+   * For ID_ALREADY_FAILED: the status the id's first attempt failed with (EXCEEDS_CREDITS,
+   * ACCOUNT_FROZEN, ...), so that a caller re-driving a crashed attempt learns why it failed.
+   * UNSPECIFIED for every other status.
+   */
+  originalStatus: CreateTransferStatus;
 }
 
 function createBaseCreateAccountResult(): CreateAccountResult {
@@ -576,7 +584,7 @@ export const CreateAccountResult: MessageFns<CreateAccountResult> = {
 };
 
 function createBaseCreateTransferResult(): CreateTransferResult {
-  return { index: 0, status: 0, transfer: undefined };
+  return { index: 0, status: 0, transfer: undefined, originalStatus: 0 };
 }
 
 export const CreateTransferResult: MessageFns<CreateTransferResult> = {
@@ -589,6 +597,9 @@ export const CreateTransferResult: MessageFns<CreateTransferResult> = {
     }
     if (message.transfer !== undefined) {
       Transfer.encode(message.transfer, writer.uint32(26).fork()).join();
+    }
+    if (message.originalStatus !== 0) {
+      writer.uint32(32).int32(message.originalStatus);
     }
     return writer;
   },
@@ -630,6 +641,14 @@ export const CreateTransferResult: MessageFns<CreateTransferResult> = {
             message.transfer = Transfer.decode(reader, reader.uint32());
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.originalStatus = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -647,6 +666,11 @@ export const CreateTransferResult: MessageFns<CreateTransferResult> = {
       index: isSet(object.index) ? globalThis.Number(object.index) : 0,
       status: isSet(object.status) ? createTransferStatusFromJSON(object.status) : 0,
       transfer: isSet(object.transfer) ? Transfer.fromJSON(object.transfer) : undefined,
+      originalStatus: isSet(object.originalStatus)
+        ? createTransferStatusFromJSON(object.originalStatus)
+        : isSet(object.original_status)
+        ? createTransferStatusFromJSON(object.original_status)
+        : 0,
     };
   },
 
@@ -661,6 +685,9 @@ export const CreateTransferResult: MessageFns<CreateTransferResult> = {
     if (message.transfer !== undefined) {
       obj.transfer = Transfer.toJSON(message.transfer);
     }
+    if (message.originalStatus !== 0) {
+      obj.originalStatus = createTransferStatusToJSON(message.originalStatus);
+    }
     return obj;
   },
 
@@ -674,6 +701,7 @@ export const CreateTransferResult: MessageFns<CreateTransferResult> = {
     message.transfer = (object.transfer !== undefined && object.transfer !== null)
       ? Transfer.fromPartial(object.transfer)
       : undefined;
+    message.originalStatus = object.originalStatus ?? 0;
     return message;
   },
 };
