@@ -2,6 +2,15 @@
 // proto comments, who may open which account and see which, idempotency hashing, and the balance
 // as SPEC §3.1 derives it from the ledger's four balances.
 import { createHash } from 'node:crypto';
+import {
+  checkFreeText,
+  checkMetadata,
+  checkRequestKey,
+  INT64_MAX,
+  INT64_MIN,
+  sortedMetadata,
+  type Violation,
+} from '../../../mesh/src/field-rules.js';
 import type {
   AccountCaller,
   AccountKind,
@@ -11,69 +20,14 @@ import type {
   OpenAccountParams,
 } from './types.js';
 
-export interface Violation {
-  readonly field: string;
-  readonly description: string;
-}
-
 export const OWNER_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
-export const REQUEST_ID_PATTERN = /^[!-~]{1,255}$/;
 export const DISPLAY_NAME_LENGTH_MAX = 200;
 export const REASON_LENGTH_MAX = 500;
-export const METADATA_PAIRS_MAX = 50;
-export const METADATA_KEY_PATTERN = /^[!-~]{1,40}$/;
-export const METADATA_VALUE_LENGTH_MAX = 500;
-export const INT64_MAX = 2n ** 63n - 1n;
-const INT64_MIN = -(2n ** 63n);
-
-const CONTROL_CHARACTER = /\p{Cc}/u;
-
-/** Code points, as the proto comments count lengths. */
-function lengthOf(text: string): number {
-  let count = 0;
-  for (let index = 0; index < text.length; index += 1) {
-    // A low surrogate continues the code point its high surrogate began.
-    const unit = text.charCodeAt(index);
-    if (unit < 0xdc00 || unit > 0xdfff) count += 1;
-  }
-  return count;
-}
-
-/** A free-text field: at most `lengthMax` code points, no control characters. */
-export function checkFreeText(text: string, field: string, lengthMax: number): Violation[] {
-  if (lengthOf(text) > lengthMax) {
-    return [{ field, description: `must be at most ${lengthMax} characters` }];
-  }
-  if (CONTROL_CHARACTER.test(text)) {
-    return [{ field, description: 'must not contain control characters' }];
-  }
-  return [];
-}
 
 export function checkOwnerId(ownerId: string, field = 'owner_id'): Violation[] {
   return OWNER_ID_PATTERN.test(ownerId)
     ? []
     : [{ field, description: 'must be 1 to 128 characters of [A-Za-z0-9._:-]' }];
-}
-
-export function checkMetadata(metadata: Readonly<Record<string, string>>): Violation[] {
-  const entries = Object.entries(metadata);
-  if (entries.length > METADATA_PAIRS_MAX) {
-    return [{ field: 'metadata', description: `must have at most ${METADATA_PAIRS_MAX} pairs` }];
-  }
-  const violations: Violation[] = [];
-  for (const [key, value] of entries) {
-    if (!METADATA_KEY_PATTERN.test(key)) {
-      violations.push({
-        field: 'metadata',
-        description: 'keys must be 1 to 40 characters from ! to ~',
-      });
-    } else {
-      violations.push(...checkFreeText(value, `metadata[${key}]`, METADATA_VALUE_LENGTH_MAX));
-    }
-    if (violations.length >= 10) break;
-  }
-  return violations;
 }
 
 export interface OpenAccountInput {
@@ -93,12 +47,7 @@ export function validateOpenAccount(
   isCurrency: (code: string) => boolean,
 ): { ok: true; params: OpenAccountParams } | { ok: false; violations: Violation[] } {
   const violations: Violation[] = [];
-  if (!REQUEST_ID_PATTERN.test(input.requestId)) {
-    violations.push({
-      field: 'request_id',
-      description: 'must be 1 to 255 characters from ! to ~',
-    });
-  }
+  violations.push(...checkRequestKey(input.requestId, 'request_id'));
   violations.push(...checkOwnerId(input.ownerId));
   if (!isCurrency(input.currency)) {
     violations.push({
@@ -153,9 +102,7 @@ export function maySee(caller: AccountCaller, account: Pick<AccountRecord, 'owne
 
 /** A digest of the params after defaults, independent of metadata key order. */
 export function openParamsHash(params: OpenAccountParams): Buffer {
-  const metadata = Object.keys(params.metadata)
-    .sort()
-    .map((key) => [key, params.metadata[key]]);
+  const metadata = sortedMetadata(params.metadata);
   const canonical = JSON.stringify([
     params.ownerId,
     params.currency,
@@ -166,6 +113,9 @@ export function openParamsHash(params: OpenAccountParams): Buffer {
   ]);
   return createHash('sha256').update(canonical, 'utf8').digest();
 }
+
+// The shared field rules, for the account service's handlers and tests.
+export { checkFreeText, INT64_MAX, type Violation } from '../../../mesh/src/field-rules.js';
 
 function clampInt64(value: bigint): bigint {
   if (value > INT64_MAX) return INT64_MAX;
