@@ -2,7 +2,7 @@
 // case, stored, compared and answered in lower case; the nil and max UUIDs are refused because
 // they are what a client sends by mistake (an unset value, a sentinel), never a generated id.
 // Ids the servers make are UUIDv7 (RFC 9562), so that id order is creation order.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const NIL_UUID = '00000000-0000-0000-0000-000000000000';
@@ -52,6 +52,25 @@ export function uuidv7(atMs: number): string {
   bytes.writeUIntBE(ms, 0, 6);
   bytes[6] = 0x70 | (sequence >> 8);
   bytes[7] = sequence & 0xff;
+  bytes[8] = 0x80 | ((bytes[8] ?? 0) & 0x3f);
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/**
+ * The UUIDv5 (RFC 9562 §5.5: SHA-1 of the namespace's bytes and the name) of `name` in
+ * `namespace`: the same inputs give the same id on every process and every retry, which is how a
+ * re-driven operation finds the ledger transfer its first attempt made.
+ */
+export function uuidv5(namespace: string, name: string): string {
+  const namespaceId = parseUuid(namespace);
+  if (namespaceId === undefined) throw new Error(`${namespace} is not a namespace UUID`);
+  const bytes = createHash('sha1')
+    .update(Buffer.from(namespaceId.replaceAll('-', ''), 'hex'))
+    .update(name, 'utf8')
+    .digest()
+    .subarray(0, 16);
+  bytes[6] = 0x50 | ((bytes[6] ?? 0) & 0x0f);
   bytes[8] = 0x80 | ((bytes[8] ?? 0) & 0x3f);
   const hex = bytes.toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
