@@ -15,6 +15,10 @@ export interface RedisProcess {
   /** Stops the server if it runs, starts it again on the same port, and waits for PING. */
   restart(): Promise<void>;
   flushAll(): Promise<void>;
+  /** Freezes the server (SIGSTOP): connections stay open and commands go unanswered. */
+  pause(): void;
+  /** Lets a paused server run again (SIGCONT). */
+  resume(): void;
 }
 
 const readyTimeoutMs = 10_000;
@@ -63,6 +67,12 @@ async function startOnPort(port: number): Promise<RedisProcess> {
       } finally {
         client.disconnect();
       }
+    },
+    pause: () => {
+      child.kill('SIGSTOP');
+    },
+    resume: () => {
+      child.kill('SIGCONT');
     },
   };
 }

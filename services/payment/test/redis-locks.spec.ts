@@ -145,6 +145,19 @@ describe('payment Redis locks', () => {
     expect(await redis.exists(`${prefix}payer_account:${name}`)).to.equal(0);
   });
 
+  it('refuses a lease that is not a positive integer and an empty lock name', async () => {
+    expect(() => new RedisLocks(redis, { prefix, ttlMs: 0, registry })).to.throw(/ttlMs/);
+    expect(() => new RedisLocks(redis, { prefix, ttlMs: 1.5, registry })).to.throw(/ttlMs/);
+    let refused: unknown;
+    try {
+      await locks.tryAcquire('payment', '');
+    } catch (error) {
+      refused = error;
+    }
+    expect(String(refused)).to.match(/empty payment lock name/);
+    expect(await acquisitions(registry, 'payment', 'unavailable')).to.equal(0);
+  });
+
   it('counts every final outcome once, and shares metrics between lock layers on a registry', async () => {
     const name = lockName();
     const second = new RedisLocks(redis, { prefix, ttlMs, registry });
@@ -227,6 +240,27 @@ describe('payment Redis locks', () => {
       acquired(await faultLocks.tryAcquire('payment', 'p-2'));
       expect(await metricValue(faultRegistry, 'clearmesh_redis_up')).to.equal(1);
       expect(logLines.map((line) => line.msg)).to.include('lock Redis reconnected');
+    });
+
+    it('answers unavailable within the command timeout when Redis hangs, and recovers', async () => {
+      const held = acquired(await faultLocks.tryAcquire('payment', 'p-4'));
+      server.pause();
+      try {
+        // The connection stays open, so only the command timeout ends these.
+        const [attempt] = await Promise.all([
+          faultLocks.acquire('payment', 'p-5', { waitMs: 60_000 }),
+          held.release(),
+        ]);
+        expect(attempt.outcome).to.equal('unavailable');
+        if (attempt.outcome === 'unavailable') {
+          expect(String(attempt.error)).to.match(/timed out/i);
+        }
+      } finally {
+        server.resume();
+      }
+      expect(await redisErrors(faultRegistry, 'acquire')).to.equal(1);
+      expect(await redisErrors(faultRegistry, 'release')).to.equal(1);
+      acquired(await faultLocks.tryAcquire('payment', 'p-6'));
     });
 
     it('answers unavailable from a client created while Redis is down, until Redis starts', async () => {
