@@ -55,6 +55,8 @@ export interface CallOptions {
   readonly timeoutMs?: number;
   /** For service/gateway only: the partner this call acts for. */
   readonly partner?: PartnerIdentity;
+  /** Cancels the call (CANCELLED) when aborted, e.g. when the gateway's partner goes away. */
+  readonly signal?: AbortSignal;
 }
 
 type RequestOf<M> = M extends { requestSerialize: (value: infer Request) => Buffer }
@@ -199,7 +201,10 @@ function unaryAttempt(
   metrics.started();
   metrics.messageSent();
   return new Promise((resolve, reject) => {
-    channel.makeUnaryRequest(
+    const onAbort = (): void => {
+      call.cancel();
+    };
+    const call = channel.makeUnaryRequest(
       method.path,
       method.requestSerialize,
       method.responseDeserialize,
@@ -207,6 +212,7 @@ function unaryAttempt(
       outgoingMetadata(options),
       { deadline },
       (error, response) => {
+        options.signal?.removeEventListener('abort', onAbort);
         metrics.handled(error?.code ?? grpc.status.OK, (performance.now() - startedAt) / 1000);
         if (error) {
           reject(ClientError.fromServiceError(error));
@@ -216,6 +222,8 @@ function unaryAttempt(
         resolve(response);
       },
     );
+    if (options.signal?.aborted === true) call.cancel();
+    else options.signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
 
@@ -237,6 +245,12 @@ async function* serverStream(
     outgoingMetadata(options),
     { deadline: deadlineOf(options, settings.defaultTimeoutMs) },
   );
+  // An abort ends the stream with CANCELLED even while it waits for the next message.
+  const onAbort = (): void => {
+    stream.cancel();
+  };
+  if (options.signal?.aborted === true) stream.cancel();
+  else options.signal?.addEventListener('abort', onAbort, { once: true });
   let code = grpc.status.OK;
   try {
     for await (const message of stream as AsyncIterable<unknown>) {
@@ -248,6 +262,7 @@ async function* serverStream(
     code = serviceError.code;
     throw ClientError.fromServiceError(serviceError);
   } finally {
+    options.signal?.removeEventListener('abort', onAbort);
     stream.cancel();
     metrics.handled(code, (performance.now() - startedAt) / 1000);
   }

@@ -1,23 +1,58 @@
-// The partner gateway process: config → HTTPS listener → metrics → ready → drain on SIGTERM.
+// The partner gateway process: config → mesh clients (mTLS as service/gateway) → HTTPS listener →
+// metrics → ready → drain on SIGTERM.
+import {
+  createAccountClient,
+  createPaymentClient,
+  meshClientCredentials,
+} from '../../../clients/internal/src/index.js';
 import { announceReady, exitOnStartupFailure, stopOnSignals } from '../../mesh/src/lifecycle.js';
 import { createLogger } from '../../mesh/src/logger.js';
 import { createMetricsRegistry, startMetricsServer } from '../../mesh/src/metrics-server.js';
 import { readProcessConfig } from '../../mesh/src/process-config.js';
 import { readTlsIdentity } from '../../mesh/src/tls.js';
-import { startGatewayServer } from './https-server.js';
+import { readGatewayConfig } from './config.js';
+import { startGateway } from './gateway.js';
 
 const logger = createLogger('gateway');
 
 async function main(): Promise<void> {
-  const config = readProcessConfig('gateway', process.env);
-  const metrics = await startMetricsServer(createMetricsRegistry('gateway'), config.metricsAddress);
-  const server = await startGatewayServer({
-    address: config.address,
-    identity: readTlsIdentity(config.certsDirectory, 'gateway'),
+  const processConfig = readProcessConfig('gateway', process.env);
+  const config = readGatewayConfig(process.env);
+  const registry = createMetricsRegistry('gateway');
+  const identity = {
+    certsDirectory: processConfig.certsDirectory,
+    identity: 'gateway',
+    trustDomain: processConfig.trustDomain,
+    refreshIntervalMs: processConfig.certificateRefreshIntervalMs,
+  };
+  const accountCredentials = meshClientCredentials(identity, 'service/account');
+  const paymentCredentials = meshClientCredentials(identity, 'service/payment');
+  const account = createAccountClient({
+    address: config.accountAddress,
+    credentials: accountCredentials.credentials,
+    registry,
+  });
+  const payment = createPaymentClient({
+    address: config.paymentAddress,
+    credentials: paymentCredentials.credentials,
+    registry,
+  });
+  const metrics = await startMetricsServer(registry, processConfig.metricsAddress);
+  const server = await startGateway({
+    address: processConfig.address,
+    identity: readTlsIdentity(processConfig.certsDirectory, 'gateway'),
+    config,
+    account,
+    payment,
+    registry,
     logger,
   });
   stopOnSignals(logger, async () => {
-    await server.shutdown(config.drainGraceMs);
+    await server.shutdown(processConfig.drainGraceMs);
+    account.close();
+    payment.close();
+    accountCredentials.close();
+    paymentCredentials.close();
     await metrics.close();
   });
   announceReady({ name: 'gateway', address: server.address, metricsAddress: metrics.address });
