@@ -95,7 +95,7 @@ export class AccessTokenVerifier {
 
   /** The JWKS as JSON (GET /.well-known/jwks.json): the cached copy, reloaded once it is old. */
   async jwksJson(): Promise<string> {
-    if (this.nowMs() - this.loadedAtMs >= this.settings.jwksMaxAgeMs) await this.refresh();
+    if (this.ageMs() >= this.settings.jwksMaxAgeMs) await this.refresh();
     return this.documentJson;
   }
 
@@ -105,10 +105,9 @@ export class AccessTokenVerifier {
     if (typeof kid !== 'string' || kid === '') {
       throw new TokenRejection('unknown_key', 'the access token names no key (kid)');
     }
-    const age = this.nowMs() - this.loadedAtMs;
-    if (age >= this.settings.jwksMaxAgeMs) await this.refresh();
+    if (this.ageMs() >= this.settings.jwksMaxAgeMs) await this.refresh();
     let key = this.keys.get(kid);
-    if (key === undefined && age >= this.settings.jwksRefreshMinIntervalMs) {
+    if (key === undefined && this.ageMs() >= this.settings.jwksRefreshMinIntervalMs) {
       await this.refresh();
       key = this.keys.get(kid);
     }
@@ -116,6 +115,10 @@ export class AccessTokenVerifier {
       throw new TokenRejection('unknown_key', 'the access token was signed by an unknown key');
     }
     return key;
+  }
+
+  private ageMs(): number {
+    return this.nowMs() - this.loadedAtMs;
   }
 
   /** One refresh at a time; callers arriving meanwhile wait for it. */

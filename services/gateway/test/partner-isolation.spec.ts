@@ -1,0 +1,129 @@
+// Each partner stays inside its own accounts and its own rate, through the real account service:
+// another partner's account is NOT_FOUND, opening for another owner or a SETTLEMENT account is
+// PERMISSION_DENIED, and a partner past its burst gets RESOURCE_EXHAUSTED / RATE_LIMITED while
+// another partner is still served.
+import * as grpc from '@grpc/grpc-js';
+import { expect } from 'chai';
+import { randomUUID } from 'node:crypto';
+import { AccountKind } from '../../../gen/grpc-js/clearmesh/account/v1/account.js';
+import {
+  GetAccountRequest,
+  ListAccountsRequest,
+  ListAccountsResponse,
+  OpenAccountRequest,
+  OpenAccountResponse,
+} from '../../../gen/grpc-js/clearmesh/account/v1/account_service.js';
+import { accessTokenFor, startGatewayTestMesh, type GatewayTestMesh } from './gateway-test-mesh.js';
+import { grpcWebCall } from './grpc-web-test-client.js';
+
+const service = '/clearmesh.account.v1.AccountService';
+const burst = 8;
+
+function openRequest(ownerId: string, kind = AccountKind.ACCOUNT_KIND_CUSTOMER): Uint8Array {
+  return OpenAccountRequest.encode({
+    requestId: `open-${randomUUID()}`,
+    ownerId,
+    currency: 'EUR',
+    kind,
+    overdraftLimit: 0n,
+    displayName: 'Partner account',
+    metadata: {},
+  }).finish();
+}
+
+describe('gateway partner isolation and rate limits', function () {
+  let mesh: GatewayTestMesh;
+
+  before(async function () {
+    mesh = await startGatewayTestMesh({
+      schema: 'gateway_isolation',
+      config: { rateLimitPerSecond: 1, rateLimitBurst: burst },
+    });
+  });
+
+  after(async function () {
+    await mesh.stop();
+  });
+
+  async function newPartner(): Promise<{ partnerId: string; token: string }> {
+    const partner = await mesh.createPartner(['accounts:read', 'accounts:write']);
+    return { partnerId: partner.partnerId, token: await accessTokenFor(mesh.baseUrl, partner) };
+  }
+
+  it("answers NOT_FOUND for another partner's account, and lists only a partner's own", async function () {
+    const owner = await newPartner();
+    const other = await newPartner();
+    const opened = await grpcWebCall(
+      mesh.baseUrl,
+      `${service}/OpenAccount`,
+      openRequest(owner.partnerId),
+      {
+        token: owner.token,
+      },
+    );
+    expect(opened.code).to.equal(grpc.status.OK);
+    const accountId =
+      OpenAccountResponse.decode(opened.messages[0] ?? Buffer.alloc(0)).account?.accountId ?? '';
+    const get = (token: string) =>
+      grpcWebCall(
+        mesh.baseUrl,
+        `${service}/GetAccount`,
+        GetAccountRequest.encode({ accountId }).finish(),
+        {
+          token,
+        },
+      );
+    expect((await get(owner.token)).code).to.equal(grpc.status.OK);
+    const foreign = await get(other.token);
+    expect([foreign.code, foreign.details.errorInfo?.reason]).to.deep.equal([
+      grpc.status.NOT_FOUND,
+      'ACCOUNT_NOT_FOUND',
+    ]);
+    const listed = await grpcWebCall(
+      mesh.baseUrl,
+      `${service}/ListAccounts`,
+      ListAccountsRequest.encode({ ownerId: '', pageSize: 0, pageToken: '' }).finish(),
+      { token: other.token },
+    );
+    expect(
+      ListAccountsResponse.decode(listed.messages[0] ?? Buffer.alloc(0)).accounts,
+    ).to.deep.equal([]);
+  });
+
+  it('refuses OpenAccount for another owner or of SETTLEMENT kind with PERMISSION_DENIED', async function () {
+    const partner = await newPartner();
+    for (const body of [
+      openRequest('someone-else'),
+      openRequest(partner.partnerId, AccountKind.ACCOUNT_KIND_SETTLEMENT),
+    ]) {
+      const result = await grpcWebCall(mesh.baseUrl, `${service}/OpenAccount`, body, {
+        token: partner.token,
+      });
+      expect([result.code, result.details.errorInfo?.reason]).to.deep.equal([
+        grpc.status.PERMISSION_DENIED,
+        'POLICY_DENIED',
+      ]);
+    }
+  });
+
+  it('refuses a partner past its burst with RESOURCE_EXHAUSTED / RATE_LIMITED, and serves others', async function () {
+    const busy = await newPartner();
+    const calm = await newPartner();
+    const list = ListAccountsRequest.encode({ ownerId: '', pageSize: 0, pageToken: '' }).finish();
+    const call = (token: string) =>
+      grpcWebCall(mesh.baseUrl, `${service}/ListAccounts`, list, { token });
+    const results = await Promise.all(Array.from({ length: burst + 4 }, () => call(busy.token)));
+    const codes = results.map((result) => result.code);
+    const ok: number = grpc.status.OK;
+    const exhausted: number = grpc.status.RESOURCE_EXHAUSTED;
+    // Refill is 1/s: a slow run may earn one more token while the burst is sent.
+    expect(codes.filter((code) => code === ok).length).to.be.within(burst, burst + 1);
+    const limited = results.find((result) => result.code === exhausted);
+    expect(limited?.details.errorInfo?.reason).to.equal('RATE_LIMITED');
+    expect(Number(limited?.details.errorInfo?.metadata['retry_after_ms'])).to.be.within(1, 1_000);
+    expect((await call(calm.token)).code).to.equal(grpc.status.OK);
+    expect(await mesh.registry.metrics()).to.match(
+      /clearmesh_gateway_rate_limited_total\{route="grpc_web"\} [1-9]/,
+    );
+  });
+});
