@@ -48,6 +48,8 @@ export interface AccountTestMesh {
   readonly ledgerDb: Knex;
   readonly account: AccountService;
   readonly accountAddress: string;
+  /** Where the ledger listens (the same across stopLedger/startLedger). */
+  readonly ledgerAddress: string;
   /** As client/admin, straight to the ledger: for checks and for moving money in tests. */
   readonly ledgerAdmin: LedgerClient;
   /** An AccountService client as a dev identity (admin, demo, gateway, payment, …). */
@@ -170,6 +172,7 @@ export async function startAccountTestMesh(options: {
     ledgerDb,
     account,
     accountAddress: accountServer.address,
+    ledgerAddress,
     ledgerAdmin,
     clientAs: (identity) => {
       const client = createAccountClient({

@@ -91,7 +91,8 @@ export function watchRedisUp(registry: Registry, redis: Redis): void {
 
 const redisUpName = 'clearmesh_redis_up';
 
-function counterOn<T extends string>(
+/** The counter `name` on `registry`, made on first use: several users may share one registry. */
+export function counterOn<T extends string>(
   registry: Registry,
   configuration: Omit<CounterConfiguration<T>, 'registers'>,
 ): Counter<T> {
