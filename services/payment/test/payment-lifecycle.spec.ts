@@ -11,34 +11,9 @@ import { RefundStatus } from '../../../gen/grpc-js/clearmesh/payment/v1/refund.j
 import { LedgerAccountStatus } from '../../../gen/grpc-js/clearmesh/ledger/v1/ledger_account.js';
 import type { PaymentClient } from '../../../clients/internal/src/index.js';
 import type { CreatePaymentRequest } from '../../../gen/grpc-js/clearmesh/payment/v1/payment_service.js';
+import { newKey, paymentRequest } from './payment-requests.js';
 import { paymentTransferId, refundTransferId } from '../src/domain/index.js';
 import { startPaymentTestMesh, type PaymentTestMesh } from './payment-test-mesh.js';
-
-let keySequence = 0;
-export function newKey(prefix = 'key'): string {
-  keySequence += 1;
-  return `${prefix}-${process.pid}-${keySequence}`;
-}
-
-export function paymentRequest(
-  payer: string,
-  payee: string,
-  amount: bigint,
-  overrides: Partial<CreatePaymentRequest> = {},
-): CreatePaymentRequest {
-  return {
-    idempotencyKey: newKey(),
-    payerAccountId: payer,
-    payeeAccountId: payee,
-    amount: { amount, currency: 'EUR' },
-    captureMethod: CaptureMethod.CAPTURE_METHOD_UNSPECIFIED,
-    authorizationTtlSeconds: 0,
-    description: 'a test payment',
-    reference: 'ref-1',
-    metadata: { order: '42' },
-    ...overrides,
-  };
-}
 
 describe('payment lifecycle', function () {
   this.timeout(60_000);
