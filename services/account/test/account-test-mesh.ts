@@ -54,6 +54,8 @@ export interface AccountTestMesh {
   readonly ledgerAdmin: LedgerClient;
   /** An AccountService client as a dev identity (admin, demo, gateway, payment, …). */
   clientAs(identity: string): AccountClient;
+  /** The running ledger service (its writer, expiry job and clock), for tests that drive it. */
+  ledgerService(): LedgerService;
   stopLedger(): Promise<void>;
   /** A new ledger process on the same port and database. */
   startLedger(): Promise<void>;
@@ -184,6 +186,10 @@ export async function startAccountTestMesh(options: {
       });
       clients.push(client);
       return client;
+    },
+    ledgerService: () => {
+      if (ledger === undefined) throw new Error('the ledger is stopped');
+      return ledger.service;
     },
     stopLedger,
     startLedger,
