@@ -4,6 +4,8 @@
 import { expect } from 'chai';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { AccessTokenVerifier, TokenRejection } from '../src/access-tokens.js';
+import { ConfigError } from '../../mesh/src/config.js';
+import { gatewayConfigDefaults, readGatewayConfig } from '../src/config.js';
 import { CorsPolicy } from '../src/cors.js';
 import {
   decodeBase64Chunks,
@@ -54,6 +56,27 @@ describe('gateway building blocks', function () {
       'https://localhost:3000',
     ];
     expect(refused.map((o) => cors.allows(o))).to.deep.equal(refused.map(() => false));
+  });
+
+  it('reads its settings from the environment, with the SPEC defaults', function () {
+    const defaults = readGatewayConfig({});
+    expect(defaults).to.deep.include({
+      accountAddress: '127.0.0.1:50051',
+      paymentAddress: '127.0.0.1:50053',
+      corsOrigins: ['http://localhost:*', 'http://127.0.0.1:*'],
+      rateLimitPerSecond: 50,
+      rateLimitBurst: 100,
+      tokenLeewaySeconds: 30,
+    });
+    expect(defaults).to.deep.include(gatewayConfigDefaults);
+    const configured = readGatewayConfig({
+      GATEWAY_CORS_ORIGINS: 'https://bank.example, http://localhost:*',
+      GATEWAY_RATE_LIMIT_PER_SECOND: '5',
+    });
+    expect(configured.corsOrigins).to.deep.equal(['https://bank.example', 'http://localhost:*']);
+    expect(configured.rateLimitPerSecond).to.equal(5);
+    expect(() => readGatewayConfig({ GATEWAY_CORS_ORIGINS: '*' })).to.throw(ConfigError);
+    expect(() => readGatewayConfig({ GATEWAY_TOKEN_LEEWAY_SECONDS: '31' })).to.throw(ConfigError);
   });
 
   it('lets a burst through, then refills at the configured rate', function () {

@@ -13,7 +13,12 @@ import {
   OpenAccountRequest,
   OpenAccountResponse,
 } from '../../../gen/grpc-js/clearmesh/account/v1/account_service.js';
-import { accessTokenFor, startGatewayTestMesh, type GatewayTestMesh } from './gateway-test-mesh.js';
+import {
+  accessTokenFor,
+  rawRequest,
+  startGatewayTestMesh,
+  type GatewayTestMesh,
+} from './gateway-test-mesh.js';
 import { grpcWebCall } from './grpc-web-test-client.js';
 
 const service = '/clearmesh.account.v1.AccountService';
@@ -125,5 +130,20 @@ describe('gateway partner isolation and rate limits', function () {
     expect(await mesh.registry.metrics()).to.match(
       /clearmesh_gateway_rate_limited_total\{route="grpc_web"\} [1-9]/,
     );
+  });
+
+  // Last: it spends this address's token-endpoint bucket.
+  it('limits token requests per client address with 429 temporarily_unavailable', async function () {
+    const attempt = () =>
+      rawRequest(`${mesh.baseUrl}/oauth/token`, {
+        headers: { 'content-type': 'text/plain' },
+        body: 'grant_type=client_credentials',
+      });
+    const statuses = (await Promise.all(Array.from({ length: 30 }, attempt))).map(
+      (response) => response.status,
+    );
+    // Burst 20 (less what earlier tests here spent, plus a token or two refilled meanwhile).
+    expect(statuses.filter((status) => status === 400).length).to.be.within(1, 22);
+    expect(statuses.filter((status) => status === 429).length).to.be.at.least(8);
   });
 });
