@@ -10,7 +10,7 @@ import { request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import pg from 'pg';
-import { PaymentServiceClient } from '../gen/grpc-js/clearmesh/payment/v1/payment_service.js';
+import { CaptureMethod, PaymentStatus } from '../gen/grpc-js/clearmesh/payment/v1/payment.js';
 import {
   HealthCheckResponse_ServingStatus as ServingStatus,
   HealthClient,
@@ -19,11 +19,15 @@ import { migrations as accountMigrations } from '../services/account/migrations/
 import { migrations as ledgerMigrations } from '../services/ledger/migrations/index.js';
 import { clientCredentials } from '../services/mesh/src/tls.js';
 import { Registry } from 'prom-client';
-import { createAccountClient, createLedgerClient } from '../clients/internal/src/index.js';
+import {
+  createAccountClient,
+  createLedgerClient,
+  createPaymentClient,
+} from '../clients/internal/src/index.js';
 import { AccountKind } from '../gen/grpc-js/clearmesh/account/v1/account.js';
 import { migrations as paymentMigrations } from '../services/payment/migrations/index.js';
 import { testRun } from './harness/test-run.js';
-import { statusOf, unaryCall } from './harness/test-server.js';
+import { unaryCall } from './harness/test-server.js';
 
 /** SNI must be a DNS name; servers are checked by SPIFFE ID, not by this name. */
 const sniLocalhost = { 'grpc.ssl_target_name_override': 'localhost' };
@@ -55,6 +59,7 @@ async function startMesh(): Promise<Started> {
     CERTS_DIR: run.pki.directory,
     DATABASE_URL: run.database.url,
     REDIS_URL: run.redis.url,
+    PAYMENT_REDIS_PREFIX: `${run.redis.keyPrefix}npm-start:`,
     DRAIN_GRACE_MS: '2000',
     LOG_LEVEL: 'warn',
   };
@@ -163,19 +168,7 @@ describe('npm start', function () {
     });
   }
 
-  it('answers UNIMPLEMENTED for an RPC that is not built yet', async () => {
-    const { pki } = testRun();
-    const client = new PaymentServiceClient(
-      mesh.addresses.get('payment')?.address ?? '',
-      clientCredentials(pki.identity('admin'), `spiffe://${pki.trustDomain}/service/payment`),
-      sniLocalhost,
-    );
-    clients.push(client);
-    const code = await statusOf(unaryCall(client.getPayment.bind(client), { paymentId: '' }));
-    expect(code).to.equal(grpc.status.UNIMPLEMENTED);
-  });
-
-  it('opens an account through the account service and its ledger, over real mTLS', async () => {
+  it('opens an account and pays into it through the account, ledger and payment processes', async () => {
     const { pki } = testRun();
     const registry = new Registry();
     const account = createAccountClient({
@@ -191,6 +184,14 @@ describe('npm start', function () {
       credentials: clientCredentials(
         pki.identity('admin'),
         `spiffe://${pki.trustDomain}/service/ledger`,
+      ),
+      registry,
+    });
+    const payment = createPaymentClient({
+      address: mesh.addresses.get('payment')?.address ?? '',
+      credentials: clientCredentials(
+        pki.identity('admin'),
+        `spiffe://${pki.trustDomain}/service/payment`,
       ),
       registry,
     });
@@ -211,9 +212,35 @@ describe('npm start', function () {
       ]);
       const { account: read } = await account.call.getAccount({ accountId });
       expect(read?.balance).to.deep.equal({ posted: 0n, pending: 0n, available: 0n });
+
+      // Money moves through payment → account and ledger, each a real process over mTLS.
+      const { account: settlement } = await account.call.openAccount({
+        requestId: `npm-start-settlement-${testRun().runId}`,
+        ownerId: 'clearmesh',
+        currency: 'EUR',
+        kind: AccountKind.ACCOUNT_KIND_SETTLEMENT,
+        overdraftLimit: 0n,
+        displayName: 'settlement',
+        metadata: {},
+      });
+      const paid = await payment.call.createPayment({
+        idempotencyKey: `npm-start-fund-${testRun().runId}`,
+        payerAccountId: settlement?.accountId ?? '',
+        payeeAccountId: accountId,
+        amount: { amount: 1_250n, currency: 'EUR' },
+        captureMethod: CaptureMethod.CAPTURE_METHOD_AUTOMATIC,
+        authorizationTtlSeconds: 0,
+        description: 'smoke',
+        reference: '',
+        metadata: {},
+      });
+      expect(paid.payment?.status).to.equal(PaymentStatus.PAYMENT_STATUS_SUCCEEDED);
+      const { account: funded } = await account.call.getAccount({ accountId });
+      expect(funded?.balance?.posted).to.equal(1_250n);
     } finally {
       account.close();
       ledger.close();
+      payment.close();
     }
   });
 
