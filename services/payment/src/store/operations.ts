@@ -12,7 +12,7 @@ import type {
   PaymentStatus,
   RefundRecord,
 } from '../domain/index.js';
-import { PAYMENT_CHANGES_CHANNEL, paymentRowOf } from './payments.js';
+import { PAYMENT_CHANGES_CHANNEL } from './payments.js';
 
 /** What a finished operation answers on every replay. */
 export type StoredOutcome =
@@ -179,16 +179,63 @@ async function claim(
   }
 }
 
-/** CreatePayment's claim: the operation and its PENDING payment, or neither. */
-export function claimCreatePayment(
+/**
+ * CreatePayment's claim: the operation and its PENDING payment, or neither — one statement, so
+ * one round trip on the hot path (the foreign key from the operation to its payment is checked at
+ * the end of the statement, once both rows exist).
+ */
+export async function claimCreatePayment(
   db: Knex,
   operation: NewOperation,
   payment: PaymentRecord,
 ): Promise<ClaimResult> {
-  return claim(db, operation, async (trx) => {
-    await trx('payments').insert(paymentRowOf(payment));
-    return true;
-  });
+  const result: { rows: OperationRow[] } = await db.raw(
+    `WITH op AS (
+       INSERT INTO operations (operation_id, scope, idempotency_key, rpc, request_hash, payment_id,
+         state, lease_version, holder, created_at, leased_until)
+       VALUES (?, ?, ?, 'CreatePayment', ?, ?, 'RUNNING', 1, ?, ?,
+         clock_timestamp() + ? * interval '1 millisecond')
+       ON CONFLICT (scope, idempotency_key) DO NOTHING
+       RETURNING *),
+     payment AS (
+       INSERT INTO payments (payment_id, idempotency_key, payer_account_id, payee_account_id,
+         payer_owner_id, payee_owner_id, currency, amount, capture_method,
+         authorization_ttl_seconds, status, description, reference, metadata, created_at,
+         updated_at)
+       SELECT ?::uuid, ?::text, ?::uuid, ?::uuid, ?::text, ?::text, ?::text, ?::bigint, ?::text,
+         ?::integer, 'PENDING', ?::text, ?::text, ?::jsonb, ?::timestamptz, ?::timestamptz
+       FROM op)
+     SELECT * FROM op`,
+    [
+      operation.operationId,
+      operation.scope,
+      operation.idempotencyKey,
+      operation.requestHash,
+      payment.paymentId,
+      operation.holder,
+      operation.createdAt,
+      operation.leaseMs,
+      payment.paymentId,
+      payment.idempotencyKey,
+      payment.payerAccountId,
+      payment.payeeAccountId,
+      payment.payerOwnerId,
+      payment.payeeOwnerId,
+      payment.currency,
+      payment.amount.toString(),
+      payment.captureMethod,
+      payment.authorizationTtlSeconds,
+      payment.description,
+      payment.reference,
+      JSON.stringify(payment.metadata),
+      payment.createdAt,
+      payment.updatedAt,
+    ],
+  );
+  const row = result.rows[0];
+  return row === undefined
+    ? { result: 'key_taken' }
+    : { result: 'claimed', operation: operationOf(row) };
 }
 
 /**
@@ -361,64 +408,79 @@ export async function finishOperation(
   change: { readonly payment: PaymentChange } | { readonly refund: RefundChange },
 ): Promise<boolean> {
   const { operation } = lease;
-  return db.transaction(async (trx) => {
-    const fenced = await trx('operations')
-      .where({
-        operation_id: operation.operationId,
-        lease_version: lease.version.toString(),
-        state: 'RUNNING',
-      })
-      .update({
-        state: 'DONE',
-        response: outcome.kind === 'response' ? outcome.response : null,
-        error_code: outcome.kind === 'error' ? grpc.status[outcome.code] : null,
-        error_reason: outcome.kind === 'error' ? outcome.reason : null,
-        error_message: outcome.kind === 'error' ? outcome.message : null,
-        finished_at: trx.raw('clock_timestamp()'),
-        leased_until: trx.raw('clock_timestamp()'),
-      });
-    if (fenced !== 1) return false;
-    if ('payment' in change) {
-      const { payment } = change;
-      await trx('payments')
-        .where({ payment_id: operation.paymentId })
-        .update({
-          status: payment.status,
-          failure_reason: payment.failureReason ?? null,
-          amount_captured: payment.amountCaptured.toString(),
-          ledger_transfer_ids: [...payment.ledgerTransferIds],
-          authorization_expires_at: payment.authorizationExpiresAt ?? null,
-          settling_operation_id: null,
-          updated_at: payment.updatedAt,
-        });
-    } else {
-      const { refund } = change;
-      const amount = refund.amount.toString();
-      await trx('refunds')
-        .where({ refund_id: refund.refundId })
-        .update({
-          status: refund.succeeded ? 'SUCCEEDED' : 'FAILED',
-          failure_reason: refund.failureReason ?? null,
-          ledger_transfer_id: refund.succeeded ? refund.ledgerTransferId : null,
-        });
-      await trx('payments')
-        .where({ payment_id: operation.paymentId })
-        .update({
-          refund_reserved: trx.raw('refund_reserved - ?', [amount]),
-          ...(refund.succeeded
-            ? {
-                amount_refunded: trx.raw('amount_refunded + ?', [amount]),
-                ledger_transfer_ids: trx.raw('array_append(ledger_transfer_ids, ?::uuid)', [
-                  refund.ledgerTransferId,
-                ]),
-                updated_at: refund.updatedAt,
-              }
-            : {}),
-        });
-    }
-    await trx.raw('SELECT pg_notify(?, ?)', [PAYMENT_CHANGES_CHANNEL, operation.paymentId]);
-    return true;
-  });
+  // One statement: the fenced outcome, then the changes joined to it, so nothing is written when
+  // the fence refuses; the notification is delivered when the statement commits.
+  const fenced = `op AS (
+       UPDATE operations SET state = 'DONE', response = ?, error_code = ?, error_reason = ?,
+         error_message = ?, finished_at = clock_timestamp(), leased_until = clock_timestamp()
+       WHERE operation_id = ? AND lease_version = ? AND state = 'RUNNING'
+       RETURNING payment_id)`;
+  const fencedBindings = [
+    outcome.kind === 'response' ? outcome.response : null,
+    outcome.kind === 'error' ? grpc.status[outcome.code] : null,
+    outcome.kind === 'error' ? outcome.reason : null,
+    outcome.kind === 'error' ? outcome.message : null,
+    operation.operationId,
+    lease.version.toString(),
+  ];
+  let result: { rows: unknown[] };
+  if ('payment' in change) {
+    const { payment } = change;
+    result = await db.raw(
+      `WITH ${fenced},
+       changed AS (
+         UPDATE payments SET status = ?, failure_reason = ?, amount_captured = ?,
+           ledger_transfer_ids = ?::uuid[], authorization_expires_at = ?,
+           settling_operation_id = NULL, updated_at = ?
+         FROM op WHERE payments.payment_id = op.payment_id
+         RETURNING payments.payment_id)
+       SELECT pg_notify(?, payment_id::text) FROM changed`,
+      [
+        ...fencedBindings,
+        payment.status,
+        payment.failureReason ?? null,
+        payment.amountCaptured.toString(),
+        [...payment.ledgerTransferIds],
+        payment.authorizationExpiresAt ?? null,
+        payment.updatedAt,
+        PAYMENT_CHANGES_CHANNEL,
+      ],
+    );
+  } else {
+    const { refund } = change;
+    const amount = refund.amount.toString();
+    result = await db.raw(
+      `WITH ${fenced},
+       refunded AS (
+         UPDATE refunds SET status = ?, failure_reason = ?, ledger_transfer_id = ?
+         FROM op WHERE refunds.refund_id = ? AND refunds.payment_id = op.payment_id
+         RETURNING refunds.payment_id),
+       changed AS (
+         UPDATE payments SET refund_reserved = refund_reserved - ?::bigint,
+           amount_refunded = amount_refunded + ?::bigint,
+           ledger_transfer_ids = CASE WHEN ?::boolean
+             THEN array_append(ledger_transfer_ids, ?::uuid) ELSE ledger_transfer_ids END,
+           updated_at = CASE WHEN ?::boolean THEN ?::timestamptz ELSE updated_at END
+         FROM refunded WHERE payments.payment_id = refunded.payment_id
+         RETURNING payments.payment_id)
+       SELECT pg_notify(?, payment_id::text) FROM changed`,
+      [
+        ...fencedBindings,
+        refund.succeeded ? 'SUCCEEDED' : 'FAILED',
+        refund.failureReason ?? null,
+        refund.succeeded ? refund.ledgerTransferId : null,
+        refund.refundId,
+        amount,
+        refund.succeeded ? amount : '0',
+        refund.succeeded,
+        refund.ledgerTransferId,
+        refund.succeeded,
+        refund.updatedAt,
+        PAYMENT_CHANGES_CHANNEL,
+      ],
+    );
+  }
+  return result.rows.length === 1;
 }
 
 /** Deletes the DONE operations finished more than `retentionMs` ago; answers how many. */

@@ -87,33 +87,6 @@ export function paymentOf(row: PaymentRow): PaymentRecord {
   };
 }
 
-/** The row of a new payment, as the claim of its CreatePayment inserts it. */
-export function paymentRowOf(payment: PaymentRecord): Record<string, unknown> {
-  return {
-    payment_id: payment.paymentId,
-    idempotency_key: payment.idempotencyKey,
-    payer_account_id: payment.payerAccountId,
-    payee_account_id: payment.payeeAccountId,
-    payer_owner_id: payment.payerOwnerId,
-    payee_owner_id: payment.payeeOwnerId,
-    currency: payment.currency,
-    amount: payment.amount.toString(),
-    amount_captured: payment.amountCaptured.toString(),
-    amount_refunded: payment.amountRefunded.toString(),
-    capture_method: payment.captureMethod,
-    authorization_ttl_seconds: payment.authorizationTtlSeconds,
-    authorization_expires_at: payment.authorizationExpiresAt ?? null,
-    status: payment.status,
-    failure_reason: payment.failureReason ?? null,
-    ledger_transfer_ids: payment.ledgerTransferIds,
-    description: payment.description,
-    reference: payment.reference,
-    metadata: JSON.stringify(payment.metadata),
-    created_at: payment.createdAt,
-    updated_at: payment.updatedAt,
-  };
-}
-
 export async function findPayment(
   db: Knex | Knex.Transaction,
   paymentId: string,
