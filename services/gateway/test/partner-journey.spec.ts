@@ -26,6 +26,8 @@ import {
 } from '../../../clients/internal/src/index.js';
 import {
   AccountKind,
+  Code,
+  ConnectError,
   createPartnerClient,
   PaymentStatus,
   type PartnerClient,
@@ -138,6 +140,8 @@ describe('partner journey through the gateway (whole mesh as processes)', functi
   describe('from Node, through the partner SDK', function () {
     let partner: Awaited<ReturnType<typeof createPartner>>;
     let client: PartnerClient;
+    let paymentId = '';
+    let payerId = '';
 
     before(async function () {
       partner = await createPartner();
@@ -186,7 +190,8 @@ describe('partner journey through the gateway (whole mesh as processes)', functi
         payeeAccountId: payee,
         amount: { amount: 2_500n, currency: 'EUR' },
       });
-      const paymentId = created.payment?.paymentId ?? '';
+      paymentId = created.payment?.paymentId ?? '';
+      payerId = payer;
       const statuses: string[] = [];
       for await (const update of client.payments.watchPayment({ paymentId })) {
         statuses.push(PaymentStatus[update.payment?.status ?? PaymentStatus.UNSPECIFIED]);
@@ -197,6 +202,28 @@ describe('partner journey through the gateway (whole mesh as processes)', functi
       expect(listed.payments).to.have.length(2);
       const { account } = await client.accounts.getAccount({ accountId: payer });
       expect(account?.balance?.available).to.equal(7_500n);
+    });
+
+    it("answers NOT_FOUND to another partner for the first one's payment and account", async function () {
+      if (paymentId === '') this.skip(); // The payment above did not run.
+      const other = await createPartner();
+      const otherClient = createPartnerClient({
+        baseUrl: gatewayUrl,
+        credentials: { clientId: other.clientId, clientSecret: other.clientSecret },
+        fetch: caTrustingFetch(testRun().pki.identity('admin').caPem),
+      });
+      const codeOf = (call: Promise<unknown>) =>
+        call.then(
+          () => undefined,
+          (error: unknown) => ConnectError.from(error).code,
+        );
+      expect(await codeOf(otherClient.payments.getPayment({ paymentId }))).to.equal(Code.NotFound);
+      expect(await codeOf(otherClient.accounts.getAccount({ accountId: payerId }))).to.equal(
+        Code.NotFound,
+      );
+      expect(await codeOf(otherClient.payments.listPayments({ accountId: payerId }))).to.equal(
+        Code.NotFound,
+      );
     });
   });
 
