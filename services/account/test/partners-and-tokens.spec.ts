@@ -391,6 +391,32 @@ describe('partners and access tokens', () => {
       expect(Number(lockedOut.count)).to.equal(2);
     });
 
+    it('lets no more than the limit of parallel guesses reach the secret check', async () => {
+      const { partner, clientSecret } = await createPartner();
+      await Promise.all(
+        Array.from({ length: 4 * LOGIN_FAILURES_MAX }, () =>
+          expectInvalidClient(issueToken(partner.clientId, 'guess')),
+        ),
+      );
+      const reasons = (await auditOf(partner.partnerId)).map((row) => row.reason);
+      expect(reasons.filter((reason) => reason === 'wrong client_secret')).to.have.length(
+        LOGIN_FAILURES_MAX,
+      );
+      await expectInvalidClient(issueToken(partner.clientId, clientSecret));
+    });
+
+    it('does not count a successful login against the limit', async () => {
+      const { partner, clientSecret } = await createPartner();
+      for (let attempt = 0; attempt < LOGIN_FAILURES_MAX - 1; attempt += 1) {
+        await expectInvalidClient(issueToken(partner.clientId, 'guess'));
+      }
+      for (let attempt = 0; attempt < 3; attempt += 1) {
+        await issueToken(partner.clientId, clientSecret);
+      }
+      await expectInvalidClient(issueToken(partner.clientId, 'guess'));
+      await expectInvalidClient(issueToken(partner.clientId, clientSecret));
+    });
+
     it('limits failures of an unknown client_id as it does those of a known one', async () => {
       for (let attempt = 0; attempt <= LOGIN_FAILURES_MAX; attempt += 1) {
         await expectInvalidClient(issueToken('cm_nobody', 'guess'));

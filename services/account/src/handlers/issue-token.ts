@@ -13,7 +13,7 @@ import { MeshError } from '../../../mesh/src/errors.js';
 import type { CallContext, UnaryHandler } from '../../../mesh/src/rpc-runtime.js';
 import { secretMatches, spendDummyVerification } from '../client-secrets.js';
 import { checkCredentialShape, grantedScopes, type PartnerRecord } from '../domain/index.js';
-import { findPartnerCredential, loginFailuresSince, recordLoginFailure } from '../store/index.js';
+import { findPartnerCredential, releaseLoginAttempt, reserveLoginAttempt } from '../store/index.js';
 import type { HandlerDependencies } from './dependencies.js';
 import { auditPartnerEvent } from './partner-audit.js';
 import { refuseViolations } from './request-validation.js';
@@ -75,24 +75,19 @@ export function issueTokenHandler(
   return async (request, context) => {
     const { clientId, clientSecret } = request;
     refuseViolations(checkCredentialShape({ clientId, clientSecret }));
-    const windowOpenedAfter = new Date(
-      credentials.clock().getTime() - credentials.loginFailureWindowMs,
+    const now = credentials.clock();
+    const attempts = await reserveLoginAttempt(
+      db,
+      clientId,
+      now,
+      new Date(now.getTime() - credentials.loginFailureWindowMs),
     );
-    const failures = await loginFailuresSince(db, clientId, windowOpenedAfter);
-    if (failures >= credentials.loginFailuresMax) {
+    if (attempts > credentials.loginFailuresMax) {
       return refuse(context, clientId, undefined, 'too many failed attempts');
     }
     const login = await authenticate(clientId, clientSecret);
-    if (!login.ok) {
-      const now = credentials.clock();
-      await recordLoginFailure(
-        db,
-        clientId,
-        now,
-        new Date(now.getTime() - credentials.loginFailureWindowMs),
-      );
-      return refuse(context, clientId, login.partner, login.cause);
-    }
+    if (!login.ok) return refuse(context, clientId, login.partner, login.cause);
+    await releaseLoginAttempt(db, clientId);
     const granted = grantedScopes(login.partner.scopes, request.scopes);
     if (!granted.ok) throw MeshError.invalidArgument([granted.violation]);
     const scope = granted.scopes.join(' ');
