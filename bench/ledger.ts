@@ -13,14 +13,11 @@
 // counts only when it is applied (CREATED); every other status is counted and printed. The
 // server is a child process, as in production: client and server share the machine's cores but
 // not an event loop. Everything runs in scratch databases created and dropped by the run.
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import pg from 'pg';
 import { Registry } from 'prom-client';
 import { createLedgerClient, type LedgerClient } from '../clients/internal/src/index.js';
 import { createTransferStatusToJSON } from '../gen/grpc-js/clearmesh/ledger/v1/results.js';
@@ -38,6 +35,14 @@ import {
   serverSpiffeId,
   type ServerReady,
 } from './ledger-server.js';
+import { percentile } from './closed-loop.js';
+import {
+  databaseUrl,
+  describePgbench,
+  dropDatabase,
+  recreateDatabase,
+  runPgbench,
+} from './scratch-postgres.js';
 import { startServerChild, type ServerChild } from './server-child.js';
 import { formatRate, formatMs, describe } from './report-format.js';
 
@@ -45,16 +50,9 @@ import { formatRate, formatMs, describe } from './report-format.js';
 const durationMs = readDurationMs();
 /** Per case, before anything is measured: plans cached, pages in memory, channels open. */
 const warmupMs = 1_000;
-/** The server Postgres (BENCH_DATABASE_URL); scratch databases are created next to its own. */
-const serverUrl =
-  process.env['BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 /** Optional: which cases to run, e.g. `pgbench,a` while tuning the store; default all. */
 const casesFilter = process.env['BENCH_CASES'];
-const pgbenchDatabase = 'clearmesh_bench_pgbench';
 const ledgerDatabase = 'clearmesh_bench_ledger';
-const pgbenchScale = 10;
-const pgbenchClients = 32;
-const pgbenchThreads = 2;
 const customerAccountCount = 100_000;
 const transfersPerBatch = 1_000;
 /** CreateTransfers requests of transfersPerBatch in flight in the RPC form of (a). */
@@ -98,13 +96,8 @@ interface Ledger {
 async function main(): Promise<void> {
   const wanted = selectedCases();
   printHeader();
-  const pgbenchTps = wanted('pgbench') ? await runPgbench() : undefined;
-  if (pgbenchTps !== undefined) {
-    console.log(
-      `pgbench TPC-B (scale ${pgbenchScale}, ${pgbenchClients} clients, ${pgbenchThreads} ` +
-        `threads, ${durationMs / 1_000} s): ${formatRate(pgbenchTps)} tps`,
-    );
-  }
+  const pgbenchTps = wanted('pgbench') ? await runPgbench(durationMs) : undefined;
+  if (pgbenchTps !== undefined) console.log(describePgbench(pgbenchTps, durationMs));
   const workDirectory = await mkdtemp(join(tmpdir(), 'clearmesh-bench-'));
   const interrupted = (): void => {
     rmSync(workDirectory, { recursive: true, force: true });
@@ -159,56 +152,6 @@ function selectedCases(): (name: CaseName) => boolean {
     throw new ConfigError(`BENCH_CASES=${casesFilter} selects nothing: expected e.g. pgbench,a`);
   }
   return (name) => wanted.has(name);
-}
-
-function databaseUrl(database: string): string {
-  const url = new URL(serverUrl);
-  url.pathname = `/${database}`;
-  return url.toString();
-}
-
-// ---------------------------------------------------------------------------------------------
-// Databases and pgbench
-
-async function onServer<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: serverUrl });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
-
-async function dropDatabase(name: string): Promise<void> {
-  await onServer((client) =>
-    client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`),
-  );
-}
-
-/** A scratch database, empty: one a crashed run left behind is dropped first. */
-async function recreateDatabase(name: string): Promise<void> {
-  await dropDatabase(name);
-  await onServer((client) => client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`));
-}
-
-/** pgbench's TPC-B-like script on a fresh scale-10 database; answers tps. */
-async function runPgbench(): Promise<number> {
-  const run = promisify(execFile);
-  const target = databaseUrl(pgbenchDatabase);
-  await recreateDatabase(pgbenchDatabase);
-  try {
-    await run('pgbench', ['-i', '-q', '-s', String(pgbenchScale), target]);
-    const { stdout } = await run('pgbench', [
-      ...['-c', String(pgbenchClients), '-j', String(pgbenchThreads)],
-      ...['-T', String(durationMs / 1_000), '-n', target],
-    ]);
-    const tps = /tps = ([\d.]+)/.exec(stdout)?.[1];
-    if (tps === undefined) throw new Error(`pgbench printed no tps:\n${stdout}`);
-    return Number(tps);
-  } finally {
-    await dropDatabase(pgbenchDatabase);
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -565,12 +508,6 @@ function verdict(
   if (uniform === undefined) return ' (no (b) to compare)';
   const share = rate / (uniform.applied / (uniform.elapsedMs / 1_000));
   return `, ${share.toFixed(2)} of (b)${judged(share, hotShareTarget, ' of (b)')}`;
-}
-
-/** Nearest-rank percentile of ascending values; NaN when there are none. */
-function percentile(sorted: Float64Array, fraction: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.max(0, Math.ceil(fraction * sorted.length) - 1)] ?? Number.NaN;
 }
 
 function formatSeconds(valueMs: number): string {

@@ -14,7 +14,6 @@
 // the measured time is cut into rounds of `roundMs` per side, bare and runtime alternating (and
 // alternating who goes first), so drift of a shared machine (other processes, thermal) hits both
 // sides of a ratio alike. The spread of the per-round ratios is printed as a noise gauge.
-import * as grpc from '@grpc/grpc-js';
 import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -25,6 +24,8 @@ import { read } from '../clients/internal/src/retry-policy.js';
 import { ConfigError, readInteger } from '../services/mesh/src/config.js';
 import { ensureDevPki } from '../services/mesh/src/dev-pki.js';
 import { clientCredentials, readTlsIdentity, type TlsIdentity } from '../services/mesh/src/tls.js';
+import { bareNoopClient } from './bare-noop-client.js';
+import { percentile, runRound, type BenchClient, type Round } from './closed-loop.js';
 import {
   BenchService,
   clientIdentityName,
@@ -53,20 +54,6 @@ const serverCpuProfileDirectory = process.env['BENCH_SERVER_CPU_PROF_DIR'];
 const casesFilter = process.env['BENCH_CASES'];
 
 type Side = (typeof sides)[number];
-
-interface BenchClient {
-  call(): Promise<unknown>;
-  close(): void;
-}
-
-/** One stretch of calls: every call sent inside the window, timed until its answer. */
-interface Round {
-  readonly latenciesMs: number[];
-  /** From the first send to the last answer. */
-  readonly elapsedMs: number;
-  readonly failures: number;
-  readonly firstFailure: unknown;
-}
 
 interface Measurement {
   readonly side: Side;
@@ -174,36 +161,8 @@ async function runConcurrency(
 
 function openClient(side: Side, server: ServerReady, identity: TlsIdentity): BenchClient {
   return side === 'bare'
-    ? bareClient(server.barePort, identity)
+    ? bareNoopClient(server.barePort, identity)
     : runtimeClient(server.runtimePort, identity);
-}
-
-/** The baseline: a plain grpc.Client with library defaults; no deadline, metadata or wrapper. */
-function bareClient(port: number, identity: TlsIdentity): BenchClient {
-  const credentials = grpc.credentials.createSsl(identity.caPem, identity.keyPem, identity.certPem);
-  // SNI must be a DNS name, as in the mesh client; this touches the handshake only, not calls.
-  const client = new grpc.Client(`127.0.0.1:${port}`, credentials, {
-    'grpc.ssl_target_name_override': 'localhost',
-  });
-  const { path, requestSerialize, responseDeserialize } = BenchService.noop;
-  return {
-    call: () =>
-      new Promise((resolve, reject) => {
-        client.makeUnaryRequest(
-          path,
-          requestSerialize,
-          responseDeserialize,
-          emptyMessage,
-          (error, response) => {
-            if (error === null) resolve(response);
-            else reject(error);
-          },
-        );
-      }),
-    close: () => {
-      client.close();
-    },
-  };
 }
 
 /** The internal SDK as services use it: breaker, `read` retry rule, default deadline, metrics. */
@@ -226,35 +185,6 @@ function runtimeClient(port: number, identity: TlsIdentity): BenchClient {
   };
 }
 
-/**
- * `concurrency` workers each loop send → await → send until `windowMs` is over; calls in flight
- * then are awaited and counted. A latency is what the caller waited, end to end.
- */
-async function runRound(
-  client: BenchClient,
-  concurrency: number,
-  windowMs: number,
-): Promise<Round> {
-  const startedAt = performance.now();
-  const sendUntil = startedAt + windowMs;
-  const latenciesMs: number[] = [];
-  let failures = 0;
-  let firstFailure: unknown;
-  const worker = async (): Promise<void> => {
-    for (let sentAt = startedAt; sentAt < sendUntil; sentAt = performance.now()) {
-      try {
-        await client.call();
-        latenciesMs.push(performance.now() - sentAt);
-      } catch (error) {
-        failures += 1;
-        firstFailure ??= error;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  return { latenciesMs, elapsedMs: performance.now() - startedAt, failures, firstFailure };
-}
-
 function summarise(side: Side, concurrency: number, rounds: readonly Round[]): Measurement {
   const sorted = Float64Array.from(rounds.flatMap((round) => round.latenciesMs)).sort();
   const elapsedMs = rounds.reduce((sum, round) => sum + round.elapsedMs, 0);
@@ -270,12 +200,6 @@ function summarise(side: Side, concurrency: number, rounds: readonly Round[]): M
     failures: rounds.reduce((sum, round) => sum + round.failures, 0),
     firstFailure: rounds.find((round) => round.failures > 0)?.firstFailure,
   };
-}
-
-/** Nearest-rank percentile of ascending values; NaN when there are none. */
-function percentile(sorted: Float64Array, fraction: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.max(0, Math.ceil(fraction * sorted.length) - 1)] ?? Number.NaN;
 }
 
 function printHeader(): void {

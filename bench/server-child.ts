@@ -1,6 +1,6 @@
 // The benchmarks' servers run in a child process of their own, as in production: forked under
-// tsx, reporting readiness over IPC, and stopped by a message so that they exit cleanly (a CPU
-// profile is written only on a clean exit).
+// tsx, reporting readiness over IPC, and stopped by a message (or, for the services' own main.ts,
+// by SIGTERM) so that they exit cleanly (a CPU profile is written only on a clean exit).
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -12,6 +12,7 @@ export interface ServerStop {
 export interface ServerChild<Ready> {
   /** The first message the child sent: its ports. */
   readonly ready: Ready;
+  readonly pid: number;
   stop(): Promise<void>;
 }
 
@@ -21,6 +22,12 @@ export interface ServerChildOptions {
   readonly arguments: readonly string[];
   /** Extra node flags, e.g. --cpu-prof. */
   readonly nodeFlags?: readonly string[];
+  /** The child's environment; default the parent's. */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Where the child's stdout goes: the parent's (default), nowhere, or an open file. */
+  readonly stdout?: 'inherit' | 'ignore' | number;
+  /** Stop with this signal instead of the stop message: a service's main.ts drains on SIGTERM. */
+  readonly stopSignal?: NodeJS.Signals;
   /** How long start and stop may take. */
   readonly waitMaxMs: number;
 }
@@ -32,7 +39,8 @@ export async function startServerChild<Ready>(
 ): Promise<ServerChild<Ready>> {
   const child = fork(fileURLToPath(entry), [...options.arguments], {
     execArgv: ['--import', import.meta.resolve('tsx'), ...(options.nodeFlags ?? [])],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    stdio: ['ignore', options.stdout ?? 'inherit', 'inherit', 'ipc'],
+    ...(options.env === undefined ? {} : { env: options.env }),
   });
   const exited = new Promise<void>((resolve) => {
     child.once('exit', () => {
@@ -54,7 +62,7 @@ export async function startServerChild<Ready>(
     child.kill();
     throw error;
   });
-  return { ready, stop: () => stopServerChild(child, exited, options) };
+  return { ready, pid: child.pid ?? 0, stop: () => stopServerChild(child, exited, options) };
 }
 
 async function stopServerChild(
@@ -63,8 +71,12 @@ async function stopServerChild(
   options: ServerChildOptions,
 ): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
-  const stop: ServerStop = { kind: 'stop' };
-  child.send(stop);
+  if (options.stopSignal === undefined) {
+    const stop: ServerStop = { kind: 'stop' };
+    child.send(stop);
+  } else {
+    child.kill(options.stopSignal);
+  }
   await withTimeout(exited, `${options.name} stop`, options.waitMaxMs).catch(() =>
     child.kill('SIGKILL'),
   );
