@@ -1,23 +1,15 @@
 // The account service's own settings, read once from the environment (the mesh's process settings
 // are read by the runtime). Limits are named with their units; a bad value stops start-up with one
 // line.
-import {
-  formatAddress,
-  readAddress,
-  readInteger,
-  readString,
-  ConfigError,
-  type Environment,
-} from '../../mesh/src/config.js';
-import type { ProcessConfig } from '../../mesh/src/process-config.js';
-import { processDefaults } from '../../mesh/src/topology.js';
+import { readInteger, readString, ConfigError, type Environment } from '../../mesh/src/config.js';
+import { readDialAddress, type ProcessConfig } from '../../mesh/src/process-config.js';
 import { SCRYPT_COST_DEFAULT, SCRYPT_COST_MAX, SCRYPT_COST_MIN } from './client-secrets.js';
 
 /** RFC 9068 tokens are short-lived: at most 15 minutes, whatever the configuration says. */
 export const TOKEN_LIFETIME_SECONDS_MAX = 900;
 
 export interface AccountConfig {
-  /** host:port of the ledger (LEDGER_ADDR, as the ledger itself reads it). */
+  /** host:port the ledger is dialled at (LEDGER_TARGET, else LEDGER_ADDR). */
   readonly ledgerAddress: string;
   /** Where the `account` identity's certificate and key are, with the mesh CA. */
   readonly certsDirectory: string;
@@ -70,9 +62,7 @@ export function readAccountConfig(
 ): AccountConfig {
   const defaults = accountConfigDefaults;
   return {
-    ledgerAddress: formatAddress(
-      readAddress(env, `${processDefaults.ledger.envPrefix}_ADDR`, processDefaults.ledger.address),
-    ),
+    ledgerAddress: readDialAddress(env, 'ledger'),
     certsDirectory: processConfig.certsDirectory,
     trustDomain: processConfig.trustDomain,
     pageTokenSecret: processConfig.pageTokenSecret,

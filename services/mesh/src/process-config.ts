@@ -1,6 +1,7 @@
 // The settings every mesh process reads, with the SPEC §7 defaults.
 import { resolve } from 'node:path';
 import {
+  formatAddress,
   readAddress,
   readInteger,
   readString,
@@ -43,6 +44,17 @@ export interface ProcessConfig {
 /** CERTS_DIR, read the same way by the services and the supervisor that writes the dev PKI. */
 export function readCertsDirectory(env: Environment): string {
   return resolve(readString(env, 'CERTS_DIR', certsDirectoryDefault));
+}
+
+/**
+ * Where a process dials `name`: `<NAME>_TARGET` (e.g. ledger:50052 in compose or Kubernetes,
+ * where a service listens on 0.0.0.0 but is reached by its service name), else the address it
+ * listens on (`<NAME>_ADDR`), else the default.
+ */
+export function readDialAddress(env: Environment, name: MeshProcessName): string {
+  const { envPrefix, address } = processDefaults[name];
+  const listen = formatAddress(readAddress(env, `${envPrefix}_ADDR`, address));
+  return formatAddress(readAddress(env, `${envPrefix}_TARGET`, listen));
 }
 
 /** DRAIN_GRACE_MS: the services drain within it, the supervisor waits for it before SIGKILL. */

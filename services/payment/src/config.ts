@@ -4,19 +4,17 @@
 import { hostname } from 'node:os';
 import {
   ConfigError,
-  formatAddress,
-  readAddress,
   readInteger,
   readString,
   readUrl,
   type Environment,
 } from '../../mesh/src/config.js';
-import type { ProcessConfig } from '../../mesh/src/process-config.js';
-import { processDefaults, redisUrlDefault } from '../../mesh/src/topology.js';
+import { readDialAddress, type ProcessConfig } from '../../mesh/src/process-config.js';
+import { redisUrlDefault } from '../../mesh/src/topology.js';
 import type { HookPoint } from './payment-processor.js';
 
 export interface PaymentConfig {
-  /** host:port of the account and ledger services (ACCOUNT_ADDR, LEDGER_ADDR). */
+  /** host:port the account and ledger services are dialled at (<NAME>_TARGET, else _ADDR). */
   readonly accountAddress: string;
   readonly ledgerAddress: string;
   readonly certsDirectory: string;
@@ -84,10 +82,6 @@ export function readPaymentConfig(
   >,
 ): PaymentConfig {
   const defaults = paymentConfigDefaults;
-  const dial = (name: 'account' | 'ledger') =>
-    formatAddress(
-      readAddress(env, `${processDefaults[name].envPrefix}_ADDR`, processDefaults[name].address),
-    );
   const leaseMs = readInteger(env, 'PAYMENT_LEASE_MS', defaults.leaseMs, {
     min: 500,
     max: 600_000,
@@ -103,8 +97,8 @@ export function readPaymentConfig(
     );
   }
   return {
-    accountAddress: dial('account'),
-    ledgerAddress: dial('ledger'),
+    accountAddress: readDialAddress(env, 'account'),
+    ledgerAddress: readDialAddress(env, 'ledger'),
     certsDirectory: processConfig.certsDirectory,
     trustDomain: processConfig.trustDomain,
     databaseUrl: processConfig.databaseUrl,
