@@ -40,9 +40,8 @@ export class PaymentChanges {
   }
 
   /**
-   * Resolves at the next change of `paymentId`, after `pollIntervalMs` without one, or when
-   * `signal` aborts, whichever comes first. Subscribe before reading the state you compare with, so
-   * no change slips between the read and the wait.
+   * A subscription to `paymentId`'s changes. Subscribe before reading the state you compare with,
+   * so no change slips between the read and the wait.
    */
   subscribe(paymentId: string): PaymentSubscription {
     let pending = false;
@@ -60,10 +59,10 @@ export class PaymentChanges {
     const pollIntervalMs = this.options.pollIntervalMs;
     return {
       next: (signal) =>
-        new Promise<void>((resolve) => {
+        new Promise<'changed' | 'stopped'>((resolve) => {
           if (pending || signal.aborted || this.stopped) {
             pending = false;
-            resolve();
+            resolve(this.stopped ? 'stopped' : 'changed');
             return;
           }
           const done = (): void => {
@@ -71,7 +70,7 @@ export class PaymentChanges {
             signal.removeEventListener('abort', done);
             wake = undefined;
             pending = false;
-            resolve();
+            resolve(this.stopped ? 'stopped' : 'changed');
           };
           const timer = setTimeout(done, pollIntervalMs);
           signal.addEventListener('abort', done, { once: true });
@@ -128,6 +127,10 @@ export class PaymentChanges {
 }
 
 export interface PaymentSubscription {
-  next(signal: AbortSignal): Promise<void>;
+  /**
+   * Resolves at the next change, after the poll interval without one, or when `signal` aborts
+   * ('changed': read again), or once the service is stopping ('stopped').
+   */
+  next(signal: AbortSignal): Promise<'changed' | 'stopped'>;
   close(): void;
 }

@@ -5,7 +5,8 @@ import * as grpc from '@grpc/grpc-js';
 import { expect } from 'chai';
 import type { Registry } from 'prom-client';
 import type { PaymentClient } from '../../../clients/internal/src/index.js';
-import { PaymentStatus } from '../../../gen/grpc-js/clearmesh/payment/v1/payment.js';
+import { CaptureMethod, PaymentStatus } from '../../../gen/grpc-js/clearmesh/payment/v1/payment.js';
+import { reapOperations } from '../src/store/index.js';
 import { clientErrorOf } from '../../../test/harness/test-clients.js';
 import { startPaymentTestMesh, type PaymentTestMesh } from './payment-test-mesh.js';
 import { paymentRequest } from './payment-requests.js';
@@ -86,5 +87,59 @@ describe('payment recovery', function () {
     expect(await mesh.balances(payee)).to.deep.equal({ posted: 401n, held: 0n });
     // Nothing is left to re-drive.
     expect((await mesh.payment.recovery.runOnce()).redriven).to.equal(0);
+  });
+
+  it('reaps finished keys past their retention, and never a running one', async () => {
+    const [payer, payee] = [await mesh.openAccount(), await mesh.openAccount()];
+    await mesh.fund(payer, 100n);
+    const request = paymentRequest(payer, payee, 10n);
+    await client.call.createPayment(request);
+    const keys = () =>
+      mesh
+        .db('operations')
+        .where({ idempotency_key: request.idempotencyKey })
+        .select<{ state: string }[]>('state');
+    expect(await keys()).to.deep.equal([{ state: 'DONE' }]);
+    // Nothing is old enough under the real retention (at least 24 hours).
+    expect(await reapOperations(mesh.db, 24 * 3_600_000, 1_000)).to.equal(0);
+    await mesh.db('operations').insert({
+      operation_id: '0190f3c4-0000-7000-8000-000000000001',
+      scope: 'client/demo',
+      idempotency_key: 'still-running',
+      rpc: 'CreatePayment',
+      request_hash: Buffer.alloc(32),
+      payment_id: (await mesh.db('payments').first<{ payment_id: string }>('payment_id'))
+        .payment_id,
+      state: 'RUNNING',
+      lease_version: 1,
+      leased_until: new Date(Date.now() + 60_000),
+      holder: 'someone else',
+      created_at: new Date(0),
+    });
+    const reaped = await reapOperations(mesh.db, 0, 100_000);
+    expect(reaped).to.be.greaterThan(0);
+    expect(await keys()).to.deep.equal([]);
+    const running = await mesh.db('operations').where({ idempotency_key: 'still-running' });
+    expect(running).to.have.length(1);
+    await mesh.db('operations').where({ idempotency_key: 'still-running' }).delete();
+  });
+
+  it('ends a watch with UNAVAILABLE / SHUTTING_DOWN when the service stops', async () => {
+    const [payer, payee] = [await mesh.openAccount(), await mesh.openAccount()];
+    await mesh.fund(payer, 100n);
+    const created = await client.call.createPayment(
+      paymentRequest(payer, payee, 10n, { captureMethod: CaptureMethod.CAPTURE_METHOD_MANUAL }),
+    );
+    const stream = client.call.watchPayment({ paymentId: created.payment?.paymentId ?? '' });
+    const error = await clientErrorOf(
+      (async () => {
+        for await (const message of stream) {
+          expect(message.payment?.status).to.equal(PaymentStatus.PAYMENT_STATUS_REQUIRES_CAPTURE);
+          await mesh.payment.stop();
+        }
+      })(),
+    );
+    expect(error.code).to.equal(grpc.status.UNAVAILABLE);
+    expect(error.reason).to.equal('SHUTTING_DOWN');
   });
 });

@@ -1,5 +1,6 @@
 // GetPayment, ListPayments and WatchPayment: what the caller may see — everything for internal
 // principals, for a partner only payments on accounts it owns. Unknown and invisible answer alike.
+import * as grpc from '@grpc/grpc-js';
 import type {
   GetPaymentRequest,
   GetPaymentResponse,
@@ -127,7 +128,13 @@ export function watchPaymentHandler(
       let payment = await visiblePayment(dependencies, caller, paymentId);
       yield { payment: paymentToProto(payment) };
       while (!FINAL_STATUSES.has(payment.status)) {
-        await subscription.next(context.signal);
+        if ((await subscription.next(context.signal)) === 'stopped') {
+          throw new MeshError(
+            grpc.status.UNAVAILABLE,
+            'SHUTTING_DOWN',
+            'the payment service is shutting down; watch again',
+          );
+        }
         if (context.signal.aborted) return;
         const current = await visiblePayment(dependencies, caller, paymentId);
         if (
