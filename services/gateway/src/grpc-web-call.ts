@@ -286,6 +286,7 @@ class PartnerCall {
 /** The HTTP side of one grpc-web answer: headers once, data frames, then the status. */
 class GrpcWebResponse {
   private headersSent = false;
+  private ended = false;
 
   constructor(
     private readonly response: Http2ServerResponse,
@@ -293,9 +294,12 @@ class GrpcWebResponse {
     private readonly corsHeaders: Readonly<Record<string, string>>,
   ) {}
 
+  /** `listener` runs if the connection or stream closes before this answer has ended. */
   onClose(listener: () => void): void {
+    // Our own flag: after a client's RST_STREAM the HTTP/2 compatibility layer reports the
+    // response as finished, so writableFinished cannot tell a cut-off answer from a full one.
     this.response.once('close', () => {
-      if (!this.response.writableFinished) listener();
+      if (!this.ended) listener();
     });
   }
 
@@ -314,6 +318,7 @@ class GrpcWebResponse {
   /** Trailers as the last frame; before any message, a trailers-only answer (status in headers). */
   finish(status: WebStatus): void {
     if (this.closed) return;
+    this.ended = true;
     if (!this.headersSent) {
       this.headersSent = true;
       this.response.writeHead(200, { ...this.headers(), ...statusFields(status) });

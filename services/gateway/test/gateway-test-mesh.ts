@@ -4,6 +4,7 @@
 // and independent of the real payment service), and the gateway on 127.0.0.1:0 calling both
 // through the internal SDK as service/gateway. Raw HTTPS helpers speak HTTP/1.1 or HTTP/2.
 import * as grpc from '@grpc/grpc-js';
+import { EventEmitter, once } from 'node:events';
 import { connect, constants as http2constants } from 'node:http2';
 import { request as httpsRequest } from 'node:https';
 import { Registry } from 'prom-client';
@@ -56,6 +57,9 @@ export interface GatewayTestMesh {
   readonly registry: Registry;
   /** Calls that reached the payment stand-in, oldest first. */
   readonly paymentCalls: RecordedCall[];
+  /** Emits 'waiting' when a slow stand-in call waits for its end, and 'aborted' (the method name)
+   * when it learns that the call was cancelled. */
+  readonly paymentEvents: EventEmitter;
   createPartner(scopes: readonly string[]): Promise<PartnerCredential>;
   stop(): Promise<void>;
 }
@@ -91,7 +95,7 @@ export function standInPayment(paymentId: string, status: PaymentStatus): Paymen
 const notFound = (): MeshError =>
   new MeshError(grpc.status.NOT_FOUND, 'PAYMENT_NOT_FOUND', 'no such payment');
 
-function paymentStandIn(calls: RecordedCall[]) {
+function paymentStandIn(calls: RecordedCall[], events: EventEmitter) {
   const record = (method: string, request: unknown, context: CallContext): void => {
     calls.push({
       method,
@@ -107,10 +111,11 @@ function paymentStandIn(calls: RecordedCall[]) {
       record('GetPayment', request, context);
       if (request.paymentId === 'missing') throw notFound();
       if (request.paymentId === 'slow') {
-        // Answers only when the deadline the gateway propagated ends the call.
-        await new Promise((resolve) => {
-          context.signal.addEventListener('abort', resolve);
-        });
+        // Answers only when the call ends: the deadline the gateway propagated, or a cancel.
+        const aborted = once(context.signal, 'abort');
+        events.emit('waiting', 'GetPayment');
+        await aborted;
+        events.emit('aborted', 'GetPayment');
       }
       return { payment: standInPayment(request.paymentId, PaymentStatus.PAYMENT_STATUS_SUCCEEDED) };
     },
@@ -120,10 +125,16 @@ function paymentStandIn(calls: RecordedCall[]) {
         payment: standInPayment('created', PaymentStatus.PAYMENT_STATUS_SUCCEEDED),
       });
     },
-    watchPayment: function* (request, context) {
+    watchPayment: async function* (request, context) {
       record('WatchPayment', request, context);
       if (request.paymentId === 'missing') throw notFound();
       yield { payment: standInPayment(request.paymentId, PaymentStatus.PAYMENT_STATUS_PENDING) };
+      if (request.paymentId === 'forever') {
+        // Never final: waits until the call is cancelled.
+        await once(context.signal, 'abort');
+        events.emit('aborted', 'WatchPayment');
+        return;
+      }
       if (request.paymentId === 'fails-midway') {
         throw new MeshError(grpc.status.FAILED_PRECONDITION, 'INVALID_STATE', 'stand-in failure');
       }
@@ -144,10 +155,11 @@ export async function startGatewayTestMesh(
   const { pki } = testRun();
   const accounts = await startAccountTestMesh({ schema: options.schema });
   const paymentCalls: RecordedCall[] = [];
+  const paymentEvents = new EventEmitter();
   const payment: MeshServer = await startMeshServer({
     address: { host: '127.0.0.1', port: 0 },
     credentials: serverCredentials(pki.identity('payment')),
-    services: [paymentStandIn(paymentCalls)],
+    services: [paymentStandIn(paymentCalls, paymentEvents)],
     policy: testPolicy(),
     trustDomain: pki.trustDomain,
     registry: new Registry(),
@@ -181,6 +193,7 @@ export async function startGatewayTestMesh(
     baseUrl: `https://127.0.0.1:${gateway.port}`,
     registry,
     paymentCalls,
+    paymentEvents,
     createPartner: async (scopes) => {
       const created = await admin.call.createPartner({
         displayName: 'Test bank',

@@ -4,6 +4,9 @@
 // CORS preflights, and the limits that stop a request before it reaches the mesh.
 import * as grpc from '@grpc/grpc-js';
 import { expect } from 'chai';
+import { once } from 'node:events';
+import { connect, constants as http2constants } from 'node:http2';
+import { testRun } from '../../../test/harness/test-run.js';
 import {
   GetPaymentRequest,
   GetPaymentResponse,
@@ -172,6 +175,33 @@ describe('gateway grpc-web wire format', function () {
     const deadlineInMs = (call?.deadline.getTime() ?? 0) - sentAt;
     expect(deadlineInMs).to.be.within(200, 400);
   });
+
+  for (const [method, path, request] of [
+    ['WatchPayment', watchPayment, WatchPaymentRequest.encode({ paymentId: 'forever' }).finish()],
+    ['GetPayment', getPayment, getPaymentBytes('slow')],
+  ] as const) {
+    it(`cancels the downstream ${method} when the partner goes away`, async function () {
+      const aborted = once(mesh.paymentEvents, 'aborted');
+      const waiting = once(mesh.paymentEvents, 'waiting');
+      const session = connect(mesh.baseUrl, { ca: testRun().pki.identity('admin').caPem });
+      try {
+        const stream = session.request({
+          ':method': 'POST',
+          ':path': path,
+          'content-type': 'application/grpc-web+proto',
+          authorization: `Bearer ${token}`,
+        });
+        stream.end(envelope(request));
+        // Cut off once the call is in the payment service: after the first update of the watch,
+        // while the slow GetPayment waits.
+        await (method === 'WatchPayment' ? once(stream, 'data') : waiting);
+        stream.close(http2constants.NGHTTP2_CANCEL);
+        expect(await aborted).to.deep.equal([method]);
+      } finally {
+        session.close();
+      }
+    });
+  }
 
   it('gives a call without grpc-timeout the unary deadline cap (30 s)', async function () {
     const callsBefore = mesh.paymentCalls.length;
