@@ -1,6 +1,6 @@
 # Developer entry points. Each target is a thin wrapper over an npm script or buf, so the README,
 # CI (.ci/run) and make all run the same commands.
-.PHONY: install generate lint typecheck test check certs up down bench breaking
+.PHONY: install generate lint typecheck test check certs up down bench breaking deploy-check
 
 install:
 	npm ci
@@ -22,7 +22,7 @@ test:
 # Generated code is fresh, contracts lint and do not break main, types check, lint passes, tests pass.
 check: generate
 	git diff --exit-code -- gen
-	$(MAKE) lint breaking typecheck test
+	$(MAKE) lint deploy-check breaking typecheck test
 
 breaking:
 	@if git rev-parse --verify -q origin/main >/dev/null; then \
@@ -43,3 +43,8 @@ down:
 
 bench:
 	npm run bench
+
+# deploy/: promtool on the Prometheus configs, rules and rule tests; metric names against the code;
+# compose, Kubernetes and Prometheus files against each other (scripts/check-deploy.sh).
+deploy-check:
+	bash scripts/check-deploy.sh
