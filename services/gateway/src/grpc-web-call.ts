@@ -311,7 +311,16 @@ class GrpcWebResponse {
       this.response.writeHead(200, this.headers());
     }
     if (!this.response.write(this.encode(encodeFrame(dataFlag, bytes)))) {
-      await Promise.race([once(this.response, 'drain'), once(this.response, 'close')]);
+      // Back-pressure: wait for drain, or for the partner to go away; then drop both listeners
+      // (a long WatchPayment would otherwise gather one per slow write).
+      const settled = new AbortController();
+      const { signal } = settled;
+      await Promise.race([
+        once(this.response, 'drain', { signal }),
+        once(this.response, 'close', { signal }),
+      ]).finally(() => {
+        settled.abort();
+      });
     }
   }
 

@@ -92,6 +92,9 @@ export function standInPayment(paymentId: string, status: PaymentStatus): Paymen
   };
 }
 
+/** How many updates (of about 1 KB) WatchPayment of the payment id `many` streams. */
+export const manyUpdates = 1_000;
+
 const notFound = (): MeshError =>
   new MeshError(grpc.status.NOT_FOUND, 'PAYMENT_NOT_FOUND', 'no such payment');
 
@@ -129,6 +132,14 @@ function paymentStandIn(calls: RecordedCall[], events: EventEmitter) {
       record('WatchPayment', request, context);
       if (request.paymentId === 'missing') throw notFound();
       yield { payment: standInPayment(request.paymentId, PaymentStatus.PAYMENT_STATUS_PENDING) };
+      if (request.paymentId === 'many') {
+        // Far more than the HTTP/2 windows hold: the gateway must wait for the partner to read.
+        for (let update = 0; update < manyUpdates; update += 1) {
+          const payment = standInPayment(request.paymentId, PaymentStatus.PAYMENT_STATUS_PENDING);
+          yield { payment: { ...payment, description: `update ${update} ${'.'.repeat(1_000)}` } };
+        }
+        return;
+      }
       if (request.paymentId === 'forever') {
         // Never final: waits until the call is cancelled.
         await once(context.signal, 'abort');

@@ -16,6 +16,7 @@ import {
 import { PaymentStatus } from '../../../gen/grpc-js/clearmesh/payment/v1/payment.js';
 import {
   accessTokenFor,
+  manyUpdates,
   rawRequest,
   startGatewayTestMesh,
   type GatewayTestMesh,
@@ -126,6 +127,20 @@ describe('gateway grpc-web wire format', function () {
       }
     });
   }
+
+  it('streams more than the flow-control windows hold, complete and in order', async function () {
+    // About 1 MB: far past the 64 KiB HTTP/2 windows, so the gateway waits for the partner to read.
+    const request = WatchPaymentRequest.encode({ paymentId: 'many' }).finish();
+    const result = await grpcWebCall(mesh.baseUrl, watchPayment, request, { token, http2: true });
+    expect(result.code).to.equal(grpc.status.OK);
+    const updates = result.messages.map(
+      (message) => WatchPaymentResponse.decode(message).payment?.description.split(' ')[1],
+    );
+    expect(updates).to.deep.equal([
+      undefined,
+      ...Array.from({ length: manyUpdates }, (_, update) => String(update)),
+    ]);
+  });
 
   it('ends a stream that fails midway with its status and details in the trailer frame', async function () {
     const request = WatchPaymentRequest.encode({ paymentId: 'fails-midway' }).finish();
