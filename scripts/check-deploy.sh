@@ -231,6 +231,8 @@ for (const name of processNames) {
     if (env.PROBE_IDENTITY !== name) problem(composeFile, `${name} probes as ${env.PROBE_IDENTITY}`);
   }
   if (!Array.isArray(service.command) || !service.command.includes(`services/${name}/src/main.ts`)) problem(composeFile, `${name} does not run services/${name}/src/main.ts`);
+  const stopGraceMs = Number(/^(\d+)s$/.exec(service.stop_grace_period ?? '')?.[1]) * 1000;
+  if (!(stopGraceMs >= Number(env.DRAIN_GRACE_MS) + 5_000)) problem(composeFile, `${name}: stop_grace_period ${service.stop_grace_period} does not cover DRAIN_GRACE_MS ${env.DRAIN_GRACE_MS} ms + 5 s`);
 }
 for (const [name, service] of Object.entries(services)) {
   const dependencies = Array.isArray(service.depends_on) ? service.depends_on : Object.keys(service.depends_on ?? {});
