@@ -76,8 +76,8 @@ export class KeyedCalls {
         if (stored !== undefined) {
           return await this.resume(call, stored, keyLock.outcome === 'contended', context);
         }
-        // Another call holds the key and has not claimed it yet.
-        if (keyLock.outcome === 'contended') throw this.inUse(call);
+        // Nothing stored: a contended key lock may be a call about to claim, or one that died
+        // before it could (its lock outlives it). The claim's unique key decides either way.
         const claimed = await this.claimAndDrive(call, context);
         if (claimed !== undefined) return claimed;
       }
@@ -100,6 +100,7 @@ export class KeyedCalls {
       signal: context.signal,
     });
     try {
+      refuseIfCallerGone(context);
       const claimed = await call.claim({
         scope: call.scope,
         idempotencyKey: call.idempotencyKey,
@@ -160,6 +161,20 @@ export class KeyedCalls {
       'a call with this idempotency_key is still running; retry with backoff',
     );
   }
+}
+
+/**
+ * Before a claim: a caller that has gone (deadline passed, cancelled) gets nothing started for it.
+ * Nothing is stored yet, so this loses nothing; a retry starts afresh. It keeps a backlog of calls
+ * nobody waits for from claiming work under load.
+ */
+export function refuseIfCallerGone(context: Pick<CallContext, 'signal'>): void {
+  if (!context.signal.aborted) return;
+  throw new MeshError(
+    grpc.status.DEADLINE_EXCEEDED,
+    'DEADLINE_EXCEEDED',
+    'the caller went away before the payment was started; nothing was done',
+  );
 }
 
 /** The stored outcome as the RPC's answer: the decoded response, or the stored error thrown. */

@@ -88,7 +88,11 @@ export function createPaymentService(options: PaymentServiceOptions): PaymentSer
   });
   const handlers = paymentHandlers({
     db,
-    accounts: new AccountDirectory(options.accounts, config.accountCacheMax),
+    accounts: new AccountDirectory(
+      options.accounts,
+      config.accountCacheMax,
+      config.ledgerTimeoutMs,
+    ),
     keyedCalls: new KeyedCalls(db, locks, processor, metrics, {
       holder,
       leaseMs: config.leaseMs,

@@ -86,7 +86,7 @@ describe('payments under concurrency', function () {
     before(async () => {
       mesh = await startPaymentTestMesh({
         schema: 'payment_concurrency',
-        config: { leaseMs: 700, ledgerTimeoutMs: 250 },
+        config: { leaseMs: 2_000, ledgerTimeoutMs: 900 },
         hooks: {
           after_ledger_call: async () => {
             const current = stall;

@@ -17,7 +17,7 @@ import {
   validateCreatePayment,
   type PaymentRecord,
 } from '../domain/index.js';
-import { answerOf } from '../keyed-calls.js';
+import { answerOf, refuseIfCallerGone } from '../keyed-calls.js';
 import { claimCreatePayment } from '../store/index.js';
 import { accountNotFound, callerOf } from './caller.js';
 import type { HandlerDependencies } from './dependencies.js';
@@ -53,8 +53,8 @@ export function createPaymentHandler(
         resource: { kind: 'payer_account', name: params.payerAccountId },
         claim: async (operation) => {
           const [payer, payee] = await Promise.all([
-            dependencies.accounts.find(params.payerAccountId, context),
-            dependencies.accounts.find(params.payeeAccountId, context),
+            dependencies.accounts.find(params.payerAccountId, context.trace),
+            dependencies.accounts.find(params.payeeAccountId, context.trace),
           ]);
           const refusal = payer === undefined ? 'not_found' : payerRefusal(caller, payer);
           if (refusal === 'not_found' || payer === undefined) {
@@ -68,6 +68,7 @@ export function createPaymentHandler(
             );
           }
           if (payee === undefined) throw accountNotFound(params.payeeAccountId, 'payee_account_id');
+          refuseIfCallerGone(context);
           const now = dependencies.clock();
           const payment: PaymentRecord = {
             ...params,

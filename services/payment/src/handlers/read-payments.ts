@@ -109,7 +109,7 @@ async function requireVisibleAccount(
   accountId: string,
   context: CallContext,
 ): Promise<void> {
-  const account = await dependencies.accounts.find(accountId, context);
+  const account = await dependencies.accounts.find(accountId, context.trace);
   if (account === undefined) throw accountNotFound(accountId, 'account_id');
   if (caller.kind === 'partner' && account.ownerId !== caller.partnerId) {
     throw accountNotFound(accountId, 'account_id');
