@@ -46,6 +46,8 @@ export interface RecordedCall {
   readonly principal: string;
   readonly partner: PartnerIdentity | undefined;
   readonly deadline: Date;
+  /** When the stand-in's handler started. */
+  readonly receivedAtMs: number;
   readonly request: unknown;
 }
 
@@ -105,6 +107,7 @@ function paymentStandIn(calls: RecordedCall[], events: EventEmitter) {
       principal: context.principal.id,
       partner: context.partner,
       deadline: context.deadline,
+      receivedAtMs: Date.now(),
       request,
     });
   };
