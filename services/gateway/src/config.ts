@@ -1,20 +1,13 @@
 // The gateway's own settings, read once from the environment (the process settings every mesh
 // process shares are read by readProcessConfig). Limits carry their units; a bad value stops
 // start-up with one line naming the variable.
-import {
-  ConfigError,
-  formatAddress,
-  readAddress,
-  readInteger,
-  readString,
-  type Environment,
-} from '../../mesh/src/config.js';
-import { processDefaults } from '../../mesh/src/topology.js';
+import { ConfigError, readInteger, readString, type Environment } from '../../mesh/src/config.js';
+import { readDialAddress } from '../../mesh/src/process-config.js';
 
 export interface GatewayConfig {
-  /** host:port of the account service (ACCOUNT_ADDR, as the account service itself reads it). */
+  /** host:port the account service is dialled at (ACCOUNT_TARGET, else ACCOUNT_ADDR). */
   readonly accountAddress: string;
-  /** host:port of the payment service (PAYMENT_ADDR). */
+  /** host:port the payment service is dialled at (PAYMENT_TARGET, else PAYMENT_ADDR). */
   readonly paymentAddress: string;
   /** Browser origins allowed by CORS: exact origins, or `scheme://host:*` for any port. */
   readonly corsOrigins: readonly string[];
@@ -69,20 +62,8 @@ export function readGatewayConfig(env: Environment): GatewayConfig {
   const integer = (name: string, fallback: number, min: number, max: number): number =>
     readInteger(env, name, fallback, { min, max });
   return {
-    accountAddress: formatAddress(
-      readAddress(
-        env,
-        `${processDefaults.account.envPrefix}_ADDR`,
-        processDefaults.account.address,
-      ),
-    ),
-    paymentAddress: formatAddress(
-      readAddress(
-        env,
-        `${processDefaults.payment.envPrefix}_ADDR`,
-        processDefaults.payment.address,
-      ),
-    ),
+    accountAddress: readDialAddress(env, 'account'),
+    paymentAddress: readDialAddress(env, 'payment'),
     corsOrigins: readCorsOrigins(env),
     // The same variables the account service signs with, so one setting serves both.
     tokenIssuer: readString(env, 'ACCOUNT_TOKEN_ISSUER', defaults.tokenIssuer),

@@ -72,7 +72,10 @@ describe('gateway building blocks', function () {
     const configured = readGatewayConfig({
       GATEWAY_CORS_ORIGINS: 'https://bank.example, http://localhost:*',
       GATEWAY_RATE_LIMIT_PER_SECOND: '5',
+      PAYMENT_ADDR: '0.0.0.0:50053',
+      PAYMENT_TARGET: 'payment:50053',
     });
+    expect(configured.paymentAddress).to.equal('payment:50053');
     expect(configured.corsOrigins).to.deep.equal(['https://bank.example', 'http://localhost:*']);
     expect(configured.rateLimitPerSecond).to.equal(5);
     expect(() => readGatewayConfig({ GATEWAY_CORS_ORIGINS: '*' })).to.throw(ConfigError);
