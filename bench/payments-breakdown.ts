@@ -4,6 +4,7 @@
 // Redis's own counters. Cheap enough to read on every run, so every run says what limited it.
 import { sampleSum } from './mesh-processes.js';
 import { formatMs, formatRate } from './report-format.js';
+import type { WaitProfile } from './postgres-waits.js';
 import type { CpuUsage } from './resource-usage.js';
 
 export interface WindowCounters {
@@ -20,6 +21,8 @@ export interface WindowCounters {
   readonly walBytes: number;
   /** The whole Redis. */
   readonly redisCommands: number;
+  /** The scratch database's backends, sampled through the window. */
+  readonly postgresWaits: WaitProfile;
 }
 
 type Labels = Readonly<Record<string, string>>;
@@ -27,6 +30,7 @@ type Labels = Readonly<Record<string, string>>;
 export function printBreakdown(counters: WindowCounters): void {
   printTimes(counters);
   printCpu(counters);
+  printPostgresWaits(counters.postgresWaits);
   const perPayment = (value: number): string => (value / counters.payments).toFixed(1);
   console.log(
     `per payment: ${perPayment(counters.postgresTransactions)} Postgres transactions (commits ` +
@@ -97,4 +101,18 @@ function printCpu(counters: WindowCounters): void {
   for (const [group, cores] of cpu.coresByGroup) line(group, cores);
   line('other', cpu.otherCores);
   line('machine busy', cpu.machineBusyCores);
+}
+
+/**
+ * A backend waiting on Lock:object is usually queued behind NOTIFY: Postgres lets one notifying
+ * transaction commit at a time, server-wide, and holds that lock through its WAL flush.
+ */
+function printPostgresWaits(waits: WaitProfile): void {
+  const busiest = waits.averageBackends.slice(0, 6);
+  const total = waits.averageBackends.reduce((sum, [, backends]) => sum + backends, 0);
+  const states = busiest.map(([what, backends]) => `${what} ${backends.toFixed(1)}`);
+  console.log(
+    `Postgres backends of the scratch database, busy on average: ${total.toFixed(1)} ` +
+      `(${states.join(', ')}; ${formatRate(waits.samples)} samples)`,
+  );
 }

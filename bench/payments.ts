@@ -46,9 +46,11 @@ import {
   type MeshProcesses,
 } from './mesh-processes.js';
 import { printBreakdown, type WindowCounters } from './payments-breakdown.js';
+import { startWaitSampler } from './postgres-waits.js';
 import { describe, formatMs, formatRate } from './report-format.js';
 import { cpuUsageBetween, takeCpuSnapshot, type CpuGroups } from './resource-usage.js';
 import {
+  benchServerUrl,
   databaseUrl,
   describePgbench,
   dropDatabase,
@@ -64,6 +66,8 @@ const durationMs = readDurationMs();
 const warmupMs = 2_000;
 /** A backend publishes its statistics at most once a second: wait before reading them. */
 const statisticsSettleMs = 1_500;
+/** How often the scratch database's backends are sampled during the measured window. */
+const waitSampleIntervalMs = 50;
 const concurrency = 64;
 const customerAccountCount = 1_000;
 /** Each payer starts with this much: 600 s at 5,000 payments/s of ≤ 100 cannot drain it. */
@@ -338,7 +342,9 @@ async function runPayments(
     await delay(statisticsSettleMs);
     const storesBefore = await readStoreCounters(redis);
     const processesBefore = await readProcessCounters(mesh);
+    const waits = await startWaitSampler(benchServerUrl, paymentsDatabase, waitSampleIntervalMs);
     const round = await runRound(traffic, concurrency, durationMs);
+    const postgresWaits = await waits.stop();
     const processesAfter = await readProcessCounters(mesh);
     await delay(statisticsSettleMs);
     const storesAfter = await readStoreCounters(redis);
@@ -353,6 +359,7 @@ async function runPayments(
       postgresTransactions: storesAfter.postgresTransactions - storesBefore.postgresTransactions,
       walBytes: storesAfter.walBytes - storesBefore.walBytes,
       redisCommands: storesAfter.redisCommands - storesBefore.redisCommands,
+      postgresWaits,
     };
     printBreakdown(counters);
   } finally {
