@@ -58,11 +58,13 @@ export class PaymentRecovery {
 
   /** One pass; the first of a process also takes back the leases this instance held before. */
   async runOnce(): Promise<RecoveryPassResult> {
+    // Until a pass has got through its re-drives, this instance's earlier leases are still ours
+    // to take back at once (a first pass may fail: the ledger down at start).
     const reclaim = !this.reclaimed;
-    this.reclaimed = true;
     const expiredIds = await expireAuthorizations(this.db, this.options.batchMax);
     this.metrics.authorizationsExpired(expiredIds.length);
     const redriven = await this.redrive(reclaim);
+    this.reclaimed = true;
     const reaped = await reapOperations(this.db, this.options.retentionMs, this.options.batchMax);
     return { redriven, expired: expiredIds.length, reaped };
   }
