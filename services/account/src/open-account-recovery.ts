@@ -7,6 +7,7 @@ import type { LedgerClient } from '../../../clients/internal/src/index.js';
 import type { Knex } from '../../mesh/src/database.js';
 import { MeshError } from '../../mesh/src/errors.js';
 import type { Logger } from '../../mesh/src/logger.js';
+import { PeriodicTask } from '../../mesh/src/periodic-task.js';
 import { openLedgerAccount } from './ledger-accounts.js';
 import { listPendingAccounts, markLedgerCreated } from './store/index.js';
 
@@ -18,34 +19,41 @@ export interface OpenAccountRecoveryOptions {
 }
 
 export class OpenAccountRecovery {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<number> | undefined;
+  private readonly task: PeriodicTask<number>;
 
   constructor(
     private readonly db: Knex,
     private readonly ledger: LedgerClient,
     private readonly options: OpenAccountRecoveryOptions,
-  ) {}
+  ) {
+    this.task = new PeriodicTask(() => this.finishPending(), {
+      intervalMs: options.intervalMs,
+      runAtStart: true,
+      onResult: (finished) => {
+        if (finished > 0) options.logger.info({ finished }, 'pending accounts opened');
+      },
+      onError: (error) => {
+        options.logger.warn({ err: error }, 'open-account recovery pass failed');
+      },
+    });
+  }
 
   /** One pass now, then one per interval (none when the interval is 0). */
   start(): void {
-    this.tick();
-    if (this.options.intervalMs > 0) {
-      this.timer = setInterval(() => {
-        this.tick();
-      }, this.options.intervalMs);
-      this.timer.unref();
-    }
+    this.task.start();
   }
 
-  async stop(): Promise<void> {
-    if (this.timer !== undefined) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running?.catch(() => undefined);
+  /** Stops the timer and waits for a pass in progress. */
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 
   /** Finishes the PENDING accounts older than the grace period; answers how many it finished. */
-  async runOnce(): Promise<number> {
+  runOnce(): Promise<number> {
+    return this.task.runOnce();
+  }
+
+  private async finishPending(): Promise<number> {
     const openedBefore = new Date(Date.now() - this.options.graceMs);
     const pending = await listPendingAccounts(this.db, openedBefore, this.options.batchMax);
     let finished = 0;
@@ -65,23 +73,6 @@ export class OpenAccountRecovery {
       }
     }
     return finished;
-  }
-
-  private tick(): void {
-    if (this.running !== undefined) return;
-    this.running = this.runOnce();
-    this.running
-      .then(
-        (finished) => {
-          if (finished > 0) this.options.logger.info({ finished }, 'pending accounts opened');
-        },
-        (error: unknown) => {
-          this.options.logger.warn({ err: error }, 'open-account recovery pass failed');
-        },
-      )
-      .finally(() => {
-        this.running = undefined;
-      });
   }
 }
 

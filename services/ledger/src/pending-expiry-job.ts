@@ -8,6 +8,7 @@
 // expire before then (its timeout is at least a second). The watermark trails that instant by a
 // margin, for ledger processes whose clocks disagree.
 import type { Logger } from '../../mesh/src/logger.js';
+import { PeriodicTask } from '../../mesh/src/periodic-task.js';
 import type { LedgerWriter } from './ledger-writer.js';
 
 export const expiryWatermarkMarginMs = 60_000;
@@ -20,39 +21,35 @@ export interface PendingExpiryJobOptions {
 }
 
 export class PendingExpiryJob {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<number> | undefined;
+  private readonly task: PeriodicTask<number>;
   private expiresAfter = new Date(0);
 
   constructor(
     private readonly writer: LedgerWriter,
     private readonly options: PendingExpiryJobOptions,
-  ) {}
+  ) {
+    this.task = new PeriodicTask(() => this.expireAllDue(), {
+      intervalMs: options.intervalMs,
+      runAtStart: false,
+      onResult: () => undefined,
+      onError: (error) => {
+        options.logger.error({ err: error }, 'pending transfer expiry failed; will retry');
+      },
+    });
+  }
 
   start(): void {
-    if (this.options.intervalMs === 0 || this.timer !== undefined) return;
-    this.timer = setInterval(() => {
-      this.runOnce().catch((error: unknown) => {
-        this.options.logger.error({ err: error }, 'pending transfer expiry failed; will retry');
-      });
-    }, this.options.intervalMs);
-    // The server keeps the process alive; this timer alone should not.
-    this.timer.unref();
+    this.task.start();
   }
 
   /** Expires every due hold; answers how many. A pass already running is joined, not doubled. */
   runOnce(): Promise<number> {
-    this.running ??= this.expireAllDue().finally(() => {
-      this.running = undefined;
-    });
-    return this.running;
+    return this.task.runOnce();
   }
 
   /** Stops the timer and waits for a pass in progress. */
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running?.catch(() => undefined);
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 
   private async expireAllDue(): Promise<number> {

@@ -5,6 +5,7 @@
 // held before a restart, so a crashed payment is final seconds after the process is back.
 import type { Knex } from '../../mesh/src/database.js';
 import type { Logger } from '../../mesh/src/logger.js';
+import { PeriodicTask } from '../../mesh/src/periodic-task.js';
 import { isDependencyUnreachable } from './dependency-failure.js';
 import type { PaymentMetrics } from './payment-metrics.js';
 import type { PaymentProcessor } from './payment-processor.js';
@@ -28,8 +29,7 @@ export interface RecoveryPassResult {
 }
 
 export class PaymentRecovery {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<RecoveryPassResult> | undefined;
+  private readonly task: PeriodicTask<RecoveryPassResult>;
   private reclaimed = false;
 
   constructor(
@@ -37,27 +37,38 @@ export class PaymentRecovery {
     private readonly processor: PaymentProcessor,
     private readonly metrics: PaymentMetrics,
     private readonly options: PaymentRecoveryOptions,
-  ) {}
+  ) {
+    this.task = new PeriodicTask(() => this.pass(), {
+      intervalMs: options.intervalMs,
+      runAtStart: true,
+      onResult: (result) => {
+        if (result.redriven + result.expired + result.reaped > 0) {
+          options.logger.info(result, 'payment recovery pass');
+        }
+      },
+      onError: (error) => {
+        options.logger.warn({ err: error }, 'payment recovery pass failed');
+      },
+    });
+  }
 
   /** One pass now (reclaiming this instance's earlier leases), then one per interval. */
   start(): void {
-    this.tick();
-    if (this.options.intervalMs > 0) {
-      this.timer = setInterval(() => {
-        this.tick();
-      }, this.options.intervalMs);
-      this.timer.unref();
-    }
+    this.task.start();
   }
 
-  async stop(): Promise<void> {
-    if (this.timer !== undefined) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running?.catch(() => undefined);
+  /** Stops the timer and waits for a pass in progress. */
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 
-  /** One pass; the first of a process also takes back the leases this instance held before. */
-  async runOnce(): Promise<RecoveryPassResult> {
+  /** One pass now, or the one already running. */
+  runOnce(): Promise<RecoveryPassResult> {
+    return this.task.runOnce();
+  }
+
+  /** One pass; until one has got through, it also takes back this instance's earlier leases. */
+  private async pass(): Promise<RecoveryPassResult> {
     // Until a pass has got through its re-drives, this instance's earlier leases are still ours
     // to take back at once (a first pass may fail: the ledger down at start).
     const reclaim = !this.reclaimed;
@@ -102,24 +113,5 @@ export class PaymentRecovery {
       }
     }
     return finished;
-  }
-
-  private tick(): void {
-    if (this.running !== undefined) return;
-    this.running = this.runOnce();
-    this.running
-      .then(
-        (result) => {
-          if (result.redriven + result.expired + result.reaped > 0) {
-            this.options.logger.info(result, 'payment recovery pass');
-          }
-        },
-        (error: unknown) => {
-          this.options.logger.warn({ err: error }, 'payment recovery pass failed');
-        },
-      )
-      .finally(() => {
-        this.running = undefined;
-      });
   }
 }
