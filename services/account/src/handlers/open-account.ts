@@ -29,7 +29,8 @@ import {
   type StoredOpenRequest,
 } from '../store/index.js';
 import { auditEventOf } from './audit.js';
-import { callerOf, idempotencyScopeOf } from './caller.js';
+import { idempotencyScopeOf } from '../../../mesh/src/callers.js';
+import { callerOf } from './caller.js';
 import type { HandlerDependencies } from './dependencies.js';
 import { accountKindFromProto, accountToProto } from './proto-mapping.js';
 

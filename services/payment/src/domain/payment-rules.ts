@@ -225,11 +225,6 @@ export function requestHash(
     .digest();
 }
 
-/** Whose idempotency keys a call uses: the partner for gateway calls, else the principal. */
-export function idempotencyScopeOf(caller: PaymentCaller): string {
-  return caller.kind === 'partner' ? `partner:${caller.partnerId}` : caller.principalId;
-}
-
 export type PayerRefusal = 'not_found' | 'settlement';
 
 /**

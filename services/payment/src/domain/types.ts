@@ -63,7 +63,12 @@ export type PaymentCaller =
   /** Other client/* principals: across owners, but not from SETTLEMENT accounts. */
   | { readonly kind: 'internal'; readonly principalId: string }
   /** service/gateway acting for a partner: pays only from, and sees only, its own accounts. */
-  | { readonly kind: 'partner'; readonly principalId: string; readonly partnerId: string };
+  | {
+      readonly kind: 'partner';
+      readonly principalId: string;
+      readonly partnerId: string;
+      readonly scopes: readonly string[];
+    };
 
 /** The facts of an account a payment needs; none of them ever changes once it is open. */
 export interface AccountFacts {

@@ -7,10 +7,10 @@ import {
   type CreatePaymentRequest,
 } from '../../../../gen/grpc-js/clearmesh/payment/v1/payment_service.js';
 import { isCurrencyCode } from '../../../mesh/src/currencies.js';
+import { idempotencyScopeOf } from '../../../mesh/src/callers.js';
 import { MeshError } from '../../../mesh/src/errors.js';
 import type { UnaryHandler } from '../../../mesh/src/rpc-runtime.js';
 import {
-  idempotencyScopeOf,
   payerRefusal,
   requestHash,
   uuidv7,

@@ -12,11 +12,11 @@ import {
   type RefundPaymentRequest,
 } from '../../../../gen/grpc-js/clearmesh/payment/v1/payment_service.js';
 import { isCurrencyCode } from '../../../mesh/src/currencies.js';
+import { idempotencyScopeOf } from '../../../mesh/src/callers.js';
 import { MeshError } from '../../../mesh/src/errors.js';
 import type { CallContext, UnaryHandler } from '../../../mesh/src/rpc-runtime.js';
 import {
   checkActionAmount,
-  idempotencyScopeOf,
   maySeePayment,
   requestHash,
   uuidv7,
