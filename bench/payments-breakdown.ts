@@ -101,6 +101,19 @@ function printCpu(counters: WindowCounters): void {
   for (const [group, cores] of cpu.coresByGroup) line(group, cores);
   line('other', cpu.otherCores);
   line('machine busy', cpu.machineBusyCores);
+  // The CPU one payment costs everywhere it goes (not "other"), and the rate that cost allows.
+  const pathCores = cpu.machineBusyCores - cpu.otherCores;
+  const pathMsPerPayment = (1_000 * pathCores * windowSeconds) / counters.payments;
+  console.log(
+    `    at ${formatMs(pathMsPerPayment)} ms of CPU per payment, ${cpu.machineCores.toFixed(1)} ` +
+      `cores allow at most ${formatRate((1_000 * cpu.machineCores) / pathMsPerPayment)} ` +
+      `payments/s; the run was ${busyVerdict(cpu.machineBusyCores / cpu.machineCores)}`,
+  );
+}
+
+function busyVerdict(busyShare: number): string {
+  const percent = `${(100 * busyShare).toFixed(0)}% busy`;
+  return busyShare >= 0.85 ? `CPU-bound (${percent})` : `not CPU-bound (${percent})`;
 }
 
 /**
