@@ -128,6 +128,48 @@ describe('payment lifecycle', function () {
     expect(await mesh.balances(payee)).to.deep.equal({ posted: 200n, held: 0n });
   });
 
+  it('fails a capture the ledger declines, voiding the hold so the payer gets its money back', async () => {
+    const [payer, payee] = [await mesh.openAccount(), await mesh.openAccount()];
+    await mesh.fund(payer, 1_000n);
+    const created = await client.call.createPayment(
+      paymentRequest(payer, payee, 300n, { captureMethod: CaptureMethod.CAPTURE_METHOD_MANUAL }),
+    );
+    const paymentId = created.payment?.paymentId ?? '';
+    expect(await mesh.balances(payer)).to.deep.equal({ posted: 1_000n, held: 300n });
+    await mesh.accounts.ledgerAdmin.call.setAccountStatus({
+      accountId: payee,
+      status: LedgerAccountStatus.LEDGER_ACCOUNT_STATUS_FROZEN,
+    });
+    const key = newKey('capture');
+    const captured = await client.call.capturePayment({
+      paymentId,
+      amount: undefined,
+      idempotencyKey: key,
+    });
+    expect(captured.payment?.status).to.equal(PaymentStatus.PAYMENT_STATUS_FAILED);
+    expect(captured.payment?.failureReason).to.equal(
+      PaymentFailureReason.PAYMENT_FAILURE_REASON_ACCOUNT_FROZEN,
+    );
+    expect(captured.payment?.amountCaptured?.amount).to.equal(0n);
+    expect(captured.payment?.ledgerTransferIds).to.deep.equal([
+      paymentTransferId(paymentId, 'authorize'),
+      paymentTransferId(paymentId, 'void'),
+    ]);
+    expect(await mesh.balances(payer)).to.deep.equal({ posted: 1_000n, held: 0n });
+    expect(await mesh.balances(payee)).to.deep.equal({ posted: 0n, held: 0n });
+    // The decline is the key's outcome: replayed even once the account is open again.
+    await mesh.accounts.ledgerAdmin.call.setAccountStatus({
+      accountId: payee,
+      status: LedgerAccountStatus.LEDGER_ACCOUNT_STATUS_OPEN,
+    });
+    const again = await client.call.capturePayment({
+      paymentId,
+      amount: undefined,
+      idempotencyKey: key,
+    });
+    expect(again).to.deep.equal(captured);
+  });
+
   it('cancels a MANUAL payment: the hold is voided and no money moves', async () => {
     const [payer, payee] = [await mesh.openAccount(), await mesh.openAccount()];
     await mesh.fund(payer, 1_000n);
@@ -174,5 +216,43 @@ describe('payment lifecycle', function () {
     expect(read.payment?.ledgerTransferIds).to.have.length(3);
     expect(await mesh.balances(payer)).to.deep.equal({ posted: 1_000n, held: 0n });
     expect(await mesh.balances(payee)).to.deep.equal({ posted: 0n, held: 0n });
+  });
+
+  it('answers a refund the payee cannot cover as FAILED, and releases what it reserved', async () => {
+    const [payer, payee, elsewhere] = [
+      await mesh.openAccount(),
+      await mesh.openAccount(),
+      await mesh.openAccount(),
+    ];
+    await mesh.fund(payer, 1_000n);
+    const created = await client.call.createPayment(paymentRequest(payer, payee, 100n));
+    const paymentId = created.payment?.paymentId ?? '';
+    // The payee spends what it was paid: nothing is left to refund from.
+    await client.call.createPayment(paymentRequest(payee, elsewhere, 100n));
+    const declined = await client.call.refundPayment({
+      paymentId,
+      amount: undefined,
+      idempotencyKey: newKey('refund'),
+      reason: '',
+    });
+    expect(declined.refund?.status).to.equal(RefundStatus.REFUND_STATUS_FAILED);
+    expect(declined.refund?.failureReason).to.equal(
+      PaymentFailureReason.PAYMENT_FAILURE_REASON_INSUFFICIENT_FUNDS,
+    );
+    expect(declined.refund?.ledgerTransferId).to.equal('');
+    const read = await client.call.getPayment({ paymentId });
+    expect(read.payment?.amountRefunded?.amount).to.equal(0n);
+    expect(read.payment?.ledgerTransferIds).to.have.length(1);
+    // Nothing stays reserved: once the payee has money again, the whole amount is refundable.
+    await mesh.fund(payee, 100n);
+    const refunded = await client.call.refundPayment({
+      paymentId,
+      amount: undefined,
+      idempotencyKey: newKey('refund'),
+      reason: '',
+    });
+    expect(refunded.refund?.status).to.equal(RefundStatus.REFUND_STATUS_SUCCEEDED);
+    expect(refunded.refund?.amount?.amount).to.equal(100n);
+    expect(await mesh.balances(payer)).to.deep.equal({ posted: 1_000n, held: 0n });
   });
 });
