@@ -117,6 +117,7 @@ export class KeyedCalls {
       return await this.processor.drive(
         { operation, version: operation.leaseVersion },
         context.trace,
+        claimed.payment,
       );
     } finally {
       if (resourceLock.outcome === 'acquired') void resourceLock.lock.release();

@@ -95,9 +95,8 @@ export class PaymentMetrics {
   }
 
   authorizationsExpired(count: number): void {
+    if (count === 0) return;
     this.expirations.inc(count);
-    for (let index = 0; index < count; index += 1) {
-      this.paymentReached('FAILED', 'AUTHORIZATION_EXPIRED');
-    }
+    this.payments.inc({ status: 'FAILED', failure_reason: 'AUTHORIZATION_EXPIRED' }, count);
   }
 }

@@ -65,10 +65,10 @@ export class PaymentProcessor {
    * retry or recovery continues at once) and is thrown. A write refused by the fence answers the
    * outcome the new holder recorded, or IDEMPOTENCY_KEY_IN_USE while it still runs.
    */
-  async drive(lease: Lease, trace?: TraceContext): Promise<StoredOutcome> {
+  async drive(lease: Lease, trace?: TraceContext, claimed?: PaymentRecord): Promise<StoredOutcome> {
     try {
       await this.hook('after_claim', lease);
-      const finish = await this.step(lease, trace);
+      const finish = await this.step(lease, trace, claimed);
       await this.hook('before_record', lease);
       const { outcome } = finish;
       const recorded = await finishOperation(
@@ -89,9 +89,14 @@ export class PaymentProcessor {
     }
   }
 
-  private async step(lease: Lease, trace: TraceContext | undefined): Promise<Finish> {
+  /** `claimed`: the payment the claim just wrote, so the first drive need not read it back. */
+  private async step(
+    lease: Lease,
+    trace: TraceContext | undefined,
+    claimed: PaymentRecord | undefined,
+  ): Promise<Finish> {
     const { operation } = lease;
-    const payment = await findPayment(this.options.db, operation.paymentId);
+    const payment = claimed ?? (await findPayment(this.options.db, operation.paymentId));
     if (payment === undefined) throw new Error(`payment ${operation.paymentId} missing`);
     switch (operation.rpc) {
       case 'CreatePayment':

@@ -145,7 +145,12 @@ const keyTaken = new Error('idempotency key taken');
 const stateRefused = new Error('payment state refuses the operation');
 
 export type ClaimResult =
-  | { readonly result: 'claimed'; readonly operation: OperationRecord }
+  | {
+      readonly result: 'claimed';
+      readonly operation: OperationRecord;
+      /** The payment as the claim wrote it, when the claim created it (CreatePayment). */
+      readonly payment?: PaymentRecord;
+    }
   | { readonly result: 'key_taken' | 'invalid_state' };
 
 async function claim(
@@ -235,7 +240,7 @@ export async function claimCreatePayment(
   const row = result.rows[0];
   return row === undefined
     ? { result: 'key_taken' }
-    : { result: 'claimed', operation: operationOf(row) };
+    : { result: 'claimed', operation: operationOf(row), payment };
 }
 
 /**
