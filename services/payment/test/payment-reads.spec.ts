@@ -252,7 +252,7 @@ describe('payment reads', function () {
     expect(capture.message).to.match(/authorization_expired/);
   });
 
-  it('answers a capture that finds the hold expired with INVALID_STATE, and the payment FAILED', async () => {
+  it('answers a capture or cancel that finds the hold expired with INVALID_STATE, and the payment FAILED', async () => {
     // The payment service's own expiry pass is not running here: the ledger's answer decides.
     const quiet = await startPaymentTestMesh({ schema: 'payment_reads_quiet' });
     try {
@@ -263,7 +263,11 @@ describe('payment reads', function () {
         paymentRequest(quietPayer, quietPayee, 100n, { ...manual, authorizationTtlSeconds: 1 }),
       );
       const paymentId = created.payment?.paymentId ?? '';
-      // The ledger clock decides expiry: move it past the hold's timeout.
+      const toCancel = await quietClient.call.createPayment(
+        paymentRequest(quietPayer, quietPayee, 50n, { ...manual, authorizationTtlSeconds: 1 }),
+      );
+      const cancelId = toCancel.payment?.paymentId ?? '';
+      // The ledger clock decides expiry: wait until it has passed the holds' timeout.
       const clock = quiet.accounts.ledgerService().clock;
       const key = newKey();
       await waitForLedgerTime(clock, Date.now() + 1_100);
@@ -283,6 +287,20 @@ describe('payment reads', function () {
       );
       expect(replay.reason).to.equal('INVALID_STATE');
       expect(replay.message).to.equal(refused.message);
+
+      // A cancel finds the same: its void is refused as expired, and the payment is FAILED.
+      const cancel = await clientErrorOf(
+        quietClient.call.cancelPayment({ paymentId: cancelId, idempotencyKey: newKey() }),
+      );
+      expect(cancel.code).to.equal(grpc.status.FAILED_PRECONDITION);
+      expect(cancel.reason).to.equal('INVALID_STATE');
+      const canceled = await quietClient.call.getPayment({ paymentId: cancelId });
+      expect(canceled.payment?.status).to.equal(PaymentStatus.PAYMENT_STATUS_FAILED);
+      expect(canceled.payment?.failureReason).to.equal(
+        PaymentFailureReason.PAYMENT_FAILURE_REASON_AUTHORIZATION_EXPIRED,
+      );
+      // No void was made: the hold's ledger transfer is all the payment has.
+      expect(canceled.payment?.ledgerTransferIds).to.have.length(1);
     } finally {
       await quiet.stop();
     }
