@@ -4,20 +4,10 @@
 // call in, so this only sorts the caller.
 import * as grpc from '@grpc/grpc-js';
 import { MeshError } from './errors.js';
+import type { MeshCaller } from './mesh-caller.js';
 import type { CallContext } from './rpc-runtime.js';
 
-export type MeshCaller =
-  /** client/admin: everything the service offers. */
-  | { readonly kind: 'admin'; readonly principalId: string }
-  /** Other client/* principals and services: across owners, within what the service allows. */
-  | { readonly kind: 'internal'; readonly principalId: string }
-  /** service/gateway acting for a partner: only what the partner owns. */
-  | {
-      readonly kind: 'partner';
-      readonly principalId: string;
-      readonly partnerId: string;
-      readonly scopes: readonly string[];
-    };
+export type { MeshCaller } from './mesh-caller.js';
 
 /** The caller of `context`; a partner without `requiredScope` is PERMISSION_DENIED. */
 export function meshCallerOf(

@@ -1,5 +1,6 @@
 // The account service's domain values, free of proto and SQL: an account as stored, what opening
 // one asks for, and the ledger balances an account's balance is derived from.
+import type { MeshCaller } from '../../../mesh/src/mesh-caller.js';
 
 export type AccountKind = 'CUSTOMER' | 'SETTLEMENT';
 export type AccountStatus = 'ACTIVE' | 'FROZEN' | 'CLOSED';
@@ -35,16 +36,6 @@ export interface Balance {
   readonly available: bigint;
 }
 
-/** Who calls, as far as accounts are concerned (SPEC §4). */
-export type AccountCaller =
-  /** client/admin: everything. */
-  | { readonly kind: 'admin'; readonly principalId: string }
-  /** Other client/* principals and service/payment: across owners, CUSTOMER only to open. */
-  | { readonly kind: 'internal'; readonly principalId: string }
-  /** service/gateway acting for a partner: only the partner's own accounts. */
-  | {
-      readonly kind: 'partner';
-      readonly principalId: string;
-      readonly partnerId: string;
-      readonly scopes: readonly string[];
-    };
+/** Who calls, as far as accounts are concerned: the mesh's caller (CUSTOMER only to open, unless
+ * client/admin; a partner only its own accounts). */
+export type AccountCaller = MeshCaller;

@@ -1,5 +1,6 @@
 // The payment service's domain values, free of proto and SQL: payments and refunds as stored, the
 // keyed operations that change them, and who calls.
+import type { MeshCaller } from '../../../mesh/src/mesh-caller.js';
 
 export type PaymentStatus = 'PENDING' | 'REQUIRES_CAPTURE' | 'SUCCEEDED' | 'CANCELED' | 'FAILED';
 export type FailureReason =
@@ -56,19 +57,9 @@ export interface RefundRecord {
   readonly createdAt: Date;
 }
 
-/** Who calls, as far as payments are concerned (SPEC §4). */
-export type PaymentCaller =
-  /** client/admin: everything, SETTLEMENT payers included. */
-  | { readonly kind: 'admin'; readonly principalId: string }
-  /** Other client/* principals: across owners, but not from SETTLEMENT accounts. */
-  | { readonly kind: 'internal'; readonly principalId: string }
-  /** service/gateway acting for a partner: pays only from, and sees only, its own accounts. */
-  | {
-      readonly kind: 'partner';
-      readonly principalId: string;
-      readonly partnerId: string;
-      readonly scopes: readonly string[];
-    };
+/** Who calls, as far as payments are concerned: the mesh's caller (only client/admin pays from
+ * SETTLEMENT accounts; a partner pays from and sees only its own). */
+export type PaymentCaller = MeshCaller;
 
 /** The facts of an account a payment needs; none of them ever changes once it is open. */
 export interface AccountFacts {
