@@ -25,7 +25,7 @@ import type { Transfer } from '../gen/grpc-js/clearmesh/ledger/v1/transfer.js';
 import { migrations } from '../services/ledger/migrations/index.js';
 import type { LedgerAccountInput, TransferInput } from '../services/ledger/src/domain/index.js';
 import { applyTransferBatch, createAccountBatch } from '../services/ledger/src/store/index.js';
-import { ConfigError, readInteger } from '../services/mesh/src/config.js';
+import { ConfigError } from '../services/mesh/src/config.js';
 import { connectDatabase, migrateSchema, type Knex } from '../services/mesh/src/database.js';
 import { ensureDevPki } from '../services/mesh/src/dev-pki.js';
 import { clientCredentials, readTlsIdentity } from '../services/mesh/src/tls.js';
@@ -44,10 +44,10 @@ import {
   runPgbench,
 } from './scratch-postgres.js';
 import { startServerChild, type ServerChild } from './server-child.js';
-import { formatRate, formatMs, describe } from './report-format.js';
+import { describe, formatMs, formatRate, readBenchDurationMs } from './report-format.js';
 
 /** Measured time per case, pgbench included (BENCH_SECONDS, default 10). */
-const durationMs = readDurationMs();
+const durationMs = readBenchDurationMs('bench:ledger', 10);
 /** Per case, before anything is measured: plans cached, pages in memory, channels open. */
 const warmupMs = 1_000;
 /** Optional: which cases to run, e.g. `pgbench,a` while tuning the store; default all. */
@@ -133,15 +133,6 @@ async function main(): Promise<void> {
     await dropDatabase(ledgerDatabase);
     await rm(workDirectory, { recursive: true, force: true });
     process.removeListener('SIGINT', interrupted);
-  }
-}
-
-function readDurationMs(): number {
-  try {
-    return 1_000 * readInteger(process.env, 'BENCH_SECONDS', 10, { min: 1, max: 600 });
-  } catch (error) {
-    console.error(`bench:ledger failed: ${describe(error)}`);
-    process.exit(1);
   }
 }
 

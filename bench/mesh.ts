@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { createMeshClient } from '../clients/internal/src/mesh-client.js';
 import { read } from '../clients/internal/src/retry-policy.js';
-import { ConfigError, readInteger } from '../services/mesh/src/config.js';
+import { ConfigError } from '../services/mesh/src/config.js';
 import { ensureDevPki } from '../services/mesh/src/dev-pki.js';
 import { clientCredentials, readTlsIdentity, type TlsIdentity } from '../services/mesh/src/tls.js';
 import { bareNoopClient } from './bare-noop-client.js';
@@ -34,12 +34,12 @@ import {
   type ServerReady,
 } from './mesh-server.js';
 import { startServerChild, type ServerChild } from './server-child.js';
-import { formatRate, formatMs, describe } from './report-format.js';
+import { describe, formatMs, formatRate, readBenchDurationMs } from './report-format.js';
 
 /** Per side and concurrency, on a fresh channel, before anything is measured. */
 const warmupMs = 1_000;
 /** Measured time per side and concurrency (BENCH_SECONDS, default 5). */
-const durationMs = readDurationMs();
+const durationMs = readBenchDurationMs('bench:mesh', 5);
 /** One uninterrupted stretch of one side; `durationMs / roundMs` rounds per side. */
 const roundMs = 1_000;
 const roundCount = durationMs / roundMs;
@@ -95,15 +95,6 @@ async function main(): Promise<void> {
     await server?.stop();
     await rm(workDirectory, { recursive: true, force: true });
     process.removeListener('SIGINT', interrupted);
-  }
-}
-
-function readDurationMs(): number {
-  try {
-    return 1_000 * readInteger(process.env, 'BENCH_SECONDS', 5, { min: 1, max: 600 });
-  } catch (error) {
-    console.error(`bench:mesh failed: ${describe(error)}`);
-    process.exit(1);
   }
 }
 

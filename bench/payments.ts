@@ -32,7 +32,6 @@ import {
   paymentFailureReasonToJSON,
   paymentStatusToJSON,
 } from '../gen/grpc-js/clearmesh/payment/v1/payment.js';
-import { readInteger } from '../services/mesh/src/config.js';
 import { ensureDevPki, trustDomainDefault } from '../services/mesh/src/dev-pki.js';
 import { readTlsIdentity } from '../services/mesh/src/tls.js';
 import { redisUrlDefault } from '../services/mesh/src/topology.js';
@@ -47,7 +46,7 @@ import {
 } from './mesh-processes.js';
 import { printBreakdown, type WindowCounters } from './payments-breakdown.js';
 import { startWaitSampler } from './postgres-waits.js';
-import { describe, formatMs, formatRate } from './report-format.js';
+import { describe, formatMs, formatRate, readBenchDurationMs } from './report-format.js';
 import { cpuUsageBetween, takeCpuSnapshot, type CpuGroups } from './resource-usage.js';
 import {
   benchServerUrl,
@@ -61,7 +60,7 @@ import {
 import { startServerChild } from './server-child.js';
 
 /** Measured time of pgbench, of the no-op and of the payments (BENCH_SECONDS, default 10). */
-const durationMs = readDurationMs();
+const durationMs = readBenchDurationMs('bench:payments', 10);
 /** Before the no-op and the payments are measured: JIT, pools, channels, caches warm. */
 const warmupMs = 2_000;
 /** A backend publishes its statistics at most once a second: wait before reading them. */
@@ -141,15 +140,6 @@ async function main(): Promise<void> {
     await dropDatabase(paymentsDatabase);
     await rm(workDirectory, { recursive: true, force: true });
     process.removeListener('SIGINT', interrupted);
-  }
-}
-
-function readDurationMs(): number {
-  try {
-    return 1_000 * readInteger(process.env, 'BENCH_SECONDS', 10, { min: 1, max: 600 });
-  } catch (error) {
-    console.error(`bench:payments failed: ${describe(error)}`);
-    process.exit(1);
   }
 }
 
