@@ -2,12 +2,12 @@
 // UNIMPLEMENTED for RPCs not built yet), an HTTPS gateway, metrics, migrated schemas, and a clean
 // exit 0 on SIGTERM. Ports are free ones picked by the OS, so the test never collides with a
 // running mesh.
+import { freePort } from './harness/free-port.js';
 import * as grpc from '@grpc/grpc-js';
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { request as httpsRequest } from 'node:https';
-import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import pg from 'pg';
 import { CaptureMethod, PaymentStatus } from '../gen/grpc-js/clearmesh/payment/v1/payment.js';
@@ -36,20 +36,6 @@ interface Started {
   readonly child: ChildProcess;
   readonly output: string[];
   readonly addresses: Map<string, { address: string; metrics: string }>;
-}
-
-/** A port nothing listens on right now (the OS picks it; the test binds it again soon after). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) =>
-    server.close(() => {
-      resolve();
-    }),
-  );
-  if (typeof address !== 'object' || address === null) throw new Error('no port');
-  return address.port;
 }
 
 async function startMesh(): Promise<Started> {

@@ -1,9 +1,9 @@
 // A private redis-server for fault tests: stopping, restarting or flushing it never disturbs the
 // shared Redis (REDIS_URL) that every other test uses. It listens on a free 127.0.0.1 port, keeps
 // nothing on disk, and is killed when the test process exits, even if a test forgot to stop it.
+import { freePort } from './free-port.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 
@@ -165,15 +165,4 @@ function adminClient(port: number): Redis {
 
 function hasExited(child: ChildProcess): boolean {
   return child.exitCode !== null || child.signalCode !== null;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  await once(server, 'close');
-  if (address === null || typeof address === 'string') throw new Error('no TCP port assigned');
-  return address.port;
 }

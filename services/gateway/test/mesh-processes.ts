@@ -1,10 +1,10 @@
 // The whole mesh as `npm start` runs it (supervisor, account, ledger, payment, gateway as real
 // processes) on free ports, with the run's PKI and database, for end-to-end tests of the gateway
 // with whatever payment service the checkout has. Also a fetch for Node that trusts the run's CA.
+import { freePort } from '../../../test/harness/free-port.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { request as httpsRequest } from 'node:https';
-import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { testRun } from '../../../test/harness/test-run.js';
@@ -15,19 +15,6 @@ export interface MeshProcesses {
   /** host:port of each process's /metrics. */
   readonly metricsAddresses: ReadonlyMap<string, string>;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => {
-    server.close(() => {
-      resolve();
-    });
-  });
-  if (typeof address !== 'object' || address === null) throw new Error('no port');
-  return address.port;
 }
 
 export async function startMeshProcesses(): Promise<MeshProcesses> {

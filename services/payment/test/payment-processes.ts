@@ -3,10 +3,10 @@
 // expects, on ports chosen once, so a restarted payment process comes back where its clients and
 // its earlier life were. Every process started here is SIGKILLed when the test process exits,
 // whatever the tests did, and exits by itself if the test process is killed.
+import { freePort } from '../../../test/harness/free-port.js';
 import { build } from 'esbuild';
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { testRun } from '../../../test/harness/test-run.js';
@@ -55,20 +55,6 @@ const running = new Set<ChildProcess>();
 process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
-
-/** A port nothing listens on right now (the OS picks it; a service binds it soon after). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
-  const address = server.address();
-  await new Promise<void>((closed) =>
-    server.close(() => {
-      closed();
-    }),
-  );
-  if (typeof address !== 'object' || address === null) throw new Error('no port');
-  return address.port;
-}
 
 /**
  * The environment of a mesh on free ports with the run's PKI, database and Redis. The addresses
