@@ -123,7 +123,7 @@ describe('payment idempotency storm', function () {
     const storm = await prepareStorm(mesh);
     cleanups.push(() => closeClients(storm));
 
-    const faults = startRedisFaults(redis);
+    const faults = startRedisFaults(redis, claims);
     cleanups.push(() => faults.stop());
     await runStorm(storm, claims).finally(() => faults.stop());
 
@@ -452,12 +452,25 @@ function sum(payments: readonly StoredPayment[]): bigint {
 /** Tells when each key has first been claimed (the after_claim hook of its first drive). */
 class ClaimWatch {
   private readonly claims = new Map<string, { promise: Promise<void>; resolve: () => void }>();
+  private readonly counted = new Set<string>();
+  private readonly countWaiters: { count: number; resolve: () => void }[] = [];
 
   readonly hooks: PaymentHooks = {
     after_claim: (lease) => {
-      this.entry(lease.operation.idempotencyKey).resolve();
+      const key = lease.operation.idempotencyKey;
+      this.entry(key).resolve();
+      this.counted.add(key);
+      for (const waiter of this.countWaiters) {
+        if (this.counted.size >= waiter.count) waiter.resolve();
+      }
     },
   };
+
+  /** Resolves once `count` distinct keys have been claimed: a point inside the storm. */
+  keysClaimed(count: number): Promise<void> {
+    if (this.counted.size >= count) return Promise.resolve();
+    return new Promise((resolve) => this.countWaiters.push({ count, resolve }));
+  }
 
   claimed(idempotencyKey: string): Promise<void> {
     return this.entry(idempotencyKey).promise;
@@ -478,12 +491,15 @@ class ClaimWatch {
 }
 
 /**
- * The fault schedule: every 1–2 s (the first after 300 ms, so that the storm meets one early)
- * either kill Redis and start it again after an outage of 200–600 ms, or flush it (every lock held
- * vanishes); the two alternate until stop(), which lets a fault in progress finish, so Redis is up
- * again when it resolves.
+ * The fault schedule: a flush (every lock held vanishes) once 20 keys are claimed and a kill once
+ * 60 are — points inside the storm, however fast it runs — then every 1–2 s alternately a kill
+ * (Redis started again after an outage of 200–600 ms) or a flush, until stop(), which lets a fault
+ * in progress finish, so Redis is up again when it resolves.
  */
-function startRedisFaults(redis: RedisProcess): {
+function startRedisFaults(
+  redis: RedisProcess,
+  claims: ClaimWatch,
+): {
   readonly restarts: number;
   readonly flushes: number;
   stop(): Promise<void>;
@@ -492,19 +508,34 @@ function startRedisFaults(redis: RedisProcess): {
   const counts = { restarts: 0, flushes: 0 };
   const pause = (ms: number): Promise<boolean> =>
     sleep(ms, true, { signal: stopping.signal }).catch(() => false);
+  const reached = (count: number): Promise<boolean> =>
+    Promise.race([
+      claims.keysClaimed(count).then(() => true),
+      new Promise<boolean>((resolve) => {
+        stopping.signal.addEventListener('abort', () => {
+          resolve(false);
+        });
+      }),
+    ]);
+  const restart = async (): Promise<void> => {
+    await redis.stop();
+    await sleep(randomInt(200, 600));
+    await redis.restart();
+    counts.restarts += 1;
+  };
+  const flush = async (): Promise<void> => {
+    await redis.flushAll();
+    counts.flushes += 1;
+  };
   const loop = (async () => {
-    let restartNext = true;
-    for (let delayMs = 300; await pause(delayMs); delayMs = randomInt(1_000, 2_000)) {
-      if (restartNext) {
-        await redis.stop();
-        await sleep(randomInt(200, 600));
-        await redis.restart();
-        counts.restarts += 1;
-      } else {
-        await redis.flushAll();
-        counts.flushes += 1;
-      }
-      restartNext = !restartNext;
+    if (!(await reached(20))) return;
+    await flush();
+    if (!(await reached(60))) return;
+    await restart();
+    let flushNext = true;
+    while (await pause(randomInt(1_000, 2_000))) {
+      await (flushNext ? flush() : restart());
+      flushNext = !flushNext;
     }
   })();
   return {
