@@ -95,41 +95,31 @@ function unary(
   handler: UnaryHandler<unknown, unknown>,
   runtime: RpcRuntime,
 ): grpc.handleUnaryCall<unknown, unknown> {
-  const metrics = runtime.metrics.method(path, 'unary');
-  const logger = runtime.logger.child({ method: path });
+  const method = {
+    metrics: runtime.metrics.method(path, 'unary'),
+    logger: runtime.logger.child({ method: path }),
+  };
   return (call, callback) => {
-    const started = beginCall(path, call, runtime, { metrics, logger }, runtime.deadlineMaxMs);
-    let finished = false;
-    const finish = (error: unknown, response?: unknown): void => {
-      if (finished) return;
-      finished = true;
-      const status = started.end(error);
-      if (status === undefined) {
-        metrics.messageSent();
-        callback(null, response);
-      } else callback(status);
-    };
-    if (started.context === undefined) {
-      finish(started.refusal);
+    const started = new UnaryCall(path, call, runtime, method, callback);
+    const context = started.context;
+    if (context === undefined) {
+      started.finish(started.refusal);
       return;
     }
-    started.onAbort = (reason) => {
-      finish(reason);
-    };
     let pending: Promise<unknown>;
     try {
-      pending = handler(call.request, started.context);
+      pending = handler(call.request, context);
     } catch (error) {
       // A handler that throws before returning its promise is answered like one that rejects.
-      finish(error);
+      started.finish(error);
       return;
     }
     pending.then(
       (response) => {
-        finish(undefined, response);
+        started.finish(undefined, response);
       },
       (error: unknown) => {
-        finish(error);
+        started.finish(error);
       },
     );
   };
@@ -140,37 +130,22 @@ function serverStream(
   handler: ServerStreamHandler<unknown, unknown>,
   runtime: RpcRuntime,
 ): grpc.handleServerStreamingCall<unknown, unknown> {
-  const metrics = runtime.metrics.method(path, 'server_stream');
-  const logger = runtime.logger.child({ method: path });
+  const method = {
+    metrics: runtime.metrics.method(path, 'server_stream'),
+    logger: runtime.logger.child({ method: path }),
+  };
   return (call) => {
-    const started = beginCall(
-      path,
-      call,
-      runtime,
-      { metrics, logger },
-      runtime.streamDeadlineMaxMs,
-    );
-    let finished = false;
-    const finish = (error: unknown): void => {
-      if (finished) return;
-      finished = true;
-      const status = started.end(error);
-      if (status === undefined) call.end();
-      else call.emit('error', status);
-    };
+    const started = new StreamCall(path, call, runtime, method);
     const context = started.context;
     if (context === undefined) {
-      finish(started.refusal);
+      started.finish(started.refusal);
       return;
     }
-    started.onAbort = (reason) => {
-      finish(reason);
-    };
     (async () => {
       for await (const message of handler(call.request, context)) {
         // finish() aborts the signal: after a deadline or a cancel, stop writing.
         if (context.signal.aborted) return;
-        metrics.messageSent();
+        method.metrics.messageSent();
         // Under back-pressure wait for drain, but not past the call's end (it never drains then).
         if (!call.write(message)) {
           await once(call, 'drain', { signal: context.signal }).catch(() => undefined);
@@ -178,23 +153,13 @@ function serverStream(
       }
     })().then(
       () => {
-        finish(undefined);
+        started.finish(undefined);
       },
       (error: unknown) => {
-        finish(error);
+        started.finish(error);
       },
     );
   };
-}
-
-interface StartedCall {
-  /** Undefined when the call was refused before the handler: see `refusal`. */
-  readonly context: CallContext | undefined;
-  readonly refusal: MeshError | undefined;
-  /** The call ended early (deadline or the caller's cancel): record and answer that. */
-  onAbort: (reason: MeshError) => void;
-  /** Records the outcome (log line, metrics); answers the status to send, or undefined for OK. */
-  end(error: unknown): ReturnType<MeshError['toStatus']> | undefined;
 }
 
 type IncomingCall =
@@ -230,90 +195,175 @@ const callCancelled = new MeshError(
   'cancelled by the caller',
 );
 
-function beginCall(
-  path: string,
-  call: IncomingCall,
-  runtime: RpcRuntime,
-  /** Per method, made once: the method's metrics, and a logger with the method bound in. */
-  method: { metrics: MethodMetrics; logger: Logger },
-  deadlineMaxMs: number,
-): StartedCall {
-  const { metrics, logger } = method;
-  const startedAt = performance.now();
-  metrics.started();
-  metrics.messageReceived();
-  const trace = childSpan(parseTraceparent(call.metadata.get(traceparentKey)[0]));
-  const cancellation = new Cancellation();
-  let principal: Principal | undefined;
-  let context: CallContext | undefined;
-  let refusal: MeshError | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  let deadlineMs = Infinity;
+/**
+ * What a handler sees of its call. A class, not an object literal: its lazy getters then live on
+ * the prototype, whereas getters in a literal give every call's object a hidden class of its own
+ * (V8 keeps accessors in the map), which filled the heap with maps and slowed every collection.
+ */
+class ServerCallContext implements CallContext {
+  constructor(
+    readonly method: string,
+    readonly principal: Principal,
+    readonly partner: PartnerIdentity | undefined,
+    readonly deadline: Date,
+    readonly trace: TraceContext,
+    readonly logger: Logger,
+    private readonly call: IncomingCall,
+    private readonly cancellation: Cancellation,
+  ) {}
+
+  get metadata(): grpc.Metadata {
+    return this.call.metadata;
+  }
+
+  // Read on demand: most calls never need it, and getPeer() builds a string.
+  get peerAddress(): string {
+    return this.call.getPeer();
+  }
+
+  get signal(): AbortSignal {
+    return this.cancellation.signal;
+  }
+}
+
+/** Per method, made once: the method's metrics, and a logger with the method bound in. */
+interface MethodRuntime {
+  readonly metrics: MethodMetrics;
+  readonly logger: Logger;
+}
+
+type Status = ReturnType<MeshError['toStatus']>;
+
+/**
+ * One call from its arrival: checks it (identity, policy, partner, deadline), then ends it exactly
+ * once (log line, metrics, answer), whether the handler settles, the deadline passes or the caller
+ * cancels. Per-call state lives in fields, not closures: this is every RPC's path.
+ */
+abstract class StartedCall {
+  /** Undefined when the call was refused before the handler: see `refusal`. */
+  readonly context: CallContext | undefined;
+  readonly refusal: MeshError | undefined;
+  private readonly startedAt = performance.now();
+  private readonly trace: TraceContext;
+  private readonly cancellation = new Cancellation();
+  private readonly onCancelled: () => void;
+  private principal: Principal | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private deadlineMs = Infinity;
+  private finished = false;
+
+  constructor(
+    path: string,
+    private readonly call: IncomingCall,
+    runtime: RpcRuntime,
+    protected readonly method: MethodRuntime,
+    deadlineMaxMs: number,
+  ) {
+    method.metrics.started();
+    method.metrics.messageReceived();
+    this.trace = childSpan(parseTraceparent(call.metadata.get(traceparentKey)[0]));
+    // on(), not once(): once() wraps the listener, and finish() removes it either way.
+    this.onCancelled = this.cancelled.bind(this);
+    call.on('cancelled', this.onCancelled);
+    try {
+      const principal = runtime.identity.resolve(call);
+      this.principal = principal;
+      authorize(runtime, principal, path);
+      const partner = partnerOf(call.metadata, principal);
+      const callerDeadline = call.getDeadline();
+      const callerMs = callerDeadline instanceof Date ? callerDeadline.getTime() : callerDeadline;
+      this.deadlineMs = Math.min(callerMs, Date.now() + deadlineMaxMs);
+      // grpc-js enforces the caller's own deadline; a timer is needed only where our cap is earlier.
+      if (this.deadlineMs < callerMs) {
+        this.timer = setTimeout(() => {
+          this.abort(deadlineExceeded());
+        }, this.deadlineMs - Date.now());
+      }
+      this.context = new ServerCallContext(
+        path,
+        principal,
+        partner,
+        new Date(this.deadlineMs),
+        this.trace,
+        method.logger,
+        call,
+        this.cancellation,
+      );
+    } catch (error) {
+      this.refusal = MeshError.from(error);
+    }
+  }
+
+  /** Ends the call, once: records the outcome, then answers. Later ends are dropped. */
+  finish(error: unknown, response?: unknown): void {
+    if (this.finished) return;
+    this.finished = true;
+    clearTimeout(this.timer);
+    this.call.removeListener('cancelled', this.onCancelled);
+    const failure = error === undefined ? undefined : MeshError.from(error);
+    const code = failure?.code ?? grpc.status.OK;
+    const durationMs = performance.now() - this.startedAt;
+    this.method.metrics.handled(code, durationMs / 1000);
+    logCall(this.method.logger, {
+      principal: this.principal,
+      code,
+      durationMs,
+      trace: this.trace,
+      failure,
+    });
+    this.cancellation.abort(callFinished);
+    this.answer(failure?.toStatus(), response);
+  }
+
+  /** Sends the outcome: `status` undefined is OK. */
+  protected abstract answer(status: Status | undefined, response: unknown): void;
+
+  /** The call ended early (deadline or the caller's cancel): stop the handler, answer that. */
+  private abort(reason: MeshError): void {
+    this.cancellation.abort(reason);
+    this.finish(reason);
+  }
+
   // grpc-js ends a call whose caller's deadline passed, or that the caller cancelled, with
   // 'cancelled'; which of the two it was shows in the clock.
-  const onCancelled = (): void => {
-    const reason = Date.now() >= deadlineMs ? deadlineExceeded() : callCancelled;
-    cancellation.abort(reason);
-    started.onAbort(reason);
-  };
-  const started: StartedCall = {
-    get context() {
-      return context;
-    },
-    get refusal() {
-      return refusal;
-    },
-    onAbort: () => undefined,
-    end: (error) => {
-      clearTimeout(timer);
-      call.removeListener('cancelled', onCancelled);
-      const failure = error === undefined ? undefined : MeshError.from(error);
-      const code = failure?.code ?? grpc.status.OK;
-      const durationMs = performance.now() - startedAt;
-      metrics.handled(code, durationMs / 1000);
-      logCall(logger, { principal, code, durationMs, trace, failure });
-      cancellation.abort(callFinished);
-      return failure?.toStatus();
-    },
-  };
-  // on(), not once(): once() wraps the listener, and end() removes it either way.
-  call.on('cancelled', onCancelled);
-  try {
-    principal = runtime.identity.resolve(call);
-    authorize(runtime, principal, path);
-    const partner = partnerOf(call.metadata, principal);
-    const callerDeadline = call.getDeadline();
-    const callerMs = callerDeadline instanceof Date ? callerDeadline.getTime() : callerDeadline;
-    deadlineMs = Math.min(callerMs, Date.now() + deadlineMaxMs);
-    const deadline = new Date(deadlineMs);
-    // grpc-js enforces the caller's own deadline; a timer is needed only where our cap is earlier.
-    if (deadlineMs < callerMs) {
-      timer = setTimeout(() => {
-        const reason = deadlineExceeded();
-        cancellation.abort(reason);
-        started.onAbort(reason);
-      }, deadlineMs - Date.now());
-    }
-    context = {
-      method: path,
-      principal,
-      // Read on demand: most calls never need it, and getPeer() builds a string.
-      get peerAddress() {
-        return call.getPeer();
-      },
-      partner,
-      deadline,
-      get signal() {
-        return cancellation.signal;
-      },
-      trace,
-      metadata: call.metadata,
-      logger,
-    };
-  } catch (error) {
-    refusal = MeshError.from(error);
+  private cancelled(): void {
+    this.abort(Date.now() >= this.deadlineMs ? deadlineExceeded() : callCancelled);
   }
-  return started;
+}
+
+class UnaryCall extends StartedCall {
+  constructor(
+    path: string,
+    call: grpc.ServerUnaryCall<unknown, unknown>,
+    runtime: RpcRuntime,
+    method: MethodRuntime,
+    private readonly callback: grpc.sendUnaryData<unknown>,
+  ) {
+    super(path, call, runtime, method, runtime.deadlineMaxMs);
+  }
+
+  protected answer(status: Status | undefined, response: unknown): void {
+    if (status === undefined) {
+      this.method.metrics.messageSent();
+      this.callback(null, response);
+    } else this.callback(status);
+  }
+}
+
+class StreamCall extends StartedCall {
+  constructor(
+    path: string,
+    private readonly stream: grpc.ServerWritableStream<unknown, unknown>,
+    runtime: RpcRuntime,
+    method: MethodRuntime,
+  ) {
+    super(path, stream, runtime, method, runtime.streamDeadlineMaxMs);
+  }
+
+  protected answer(status: Status | undefined): void {
+    if (status === undefined) this.stream.end();
+    else this.stream.emit('error', status);
+  }
 }
 
 function authorize(runtime: RpcRuntime, principal: Principal, path: string): void {
