@@ -6,7 +6,6 @@
 // parent says stop or goes away.
 import { devNull } from 'node:os';
 import { pathToFileURL } from 'node:url';
-import { pino } from 'pino';
 import type { ServerStop } from './server-child.js';
 import { Registry } from 'prom-client';
 import { ledgerConfigDefaults } from '../services/ledger/src/config.js';
@@ -17,7 +16,7 @@ import {
 } from '../services/mesh/src/authorization-policy.js';
 import { connectDatabase } from '../services/mesh/src/database.js';
 import { trustDomainDefault } from '../services/mesh/src/dev-pki.js';
-import { createLogger, type Logger } from '../services/mesh/src/logger.js';
+import { createLogger, logDestination, type Logger } from '../services/mesh/src/logger.js';
 import { meshMethodPaths } from '../services/mesh/src/service-catalog.js';
 import { startMeshServer } from '../services/mesh/src/server.js';
 import { readTlsIdentity, serverCredentials } from '../services/mesh/src/tls.js';
@@ -42,7 +41,7 @@ const loopback = '127.0.0.1';
 function benchLogger(): Logger {
   return createLogger('ledger', {
     level: 'info',
-    destination: pino.destination({ dest: devNull, sync: false, minLength: 4096 }),
+    destination: logDestination(devNull),
   });
 }
 

@@ -7,9 +7,8 @@ import * as grpc from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
 import { devNull } from 'node:os';
 import { pathToFileURL } from 'node:url';
-import { pino } from 'pino';
 import type { ServerStop } from './server-child.js';
-import { createLogger, type Logger } from '../services/mesh/src/logger.js';
+import { createLogger, logDestination, type Logger } from '../services/mesh/src/logger.js';
 import { Registry } from 'prom-client';
 import {
   AuthorizationPolicy,
@@ -100,7 +99,7 @@ function benchPolicy(): AuthorizationPolicy {
 function benchLogger(): Logger {
   return createLogger('bench', {
     level: process.env['BENCH_LOG_LEVEL'] ?? 'info',
-    destination: pino.destination({ dest: devNull, sync: false, minLength: 4096 }),
+    destination: logDestination(devNull),
   });
 }
 
