@@ -158,7 +158,11 @@ interface CallSettings {
 
 type AnyMethod = grpc.MethodDefinition<unknown, unknown>;
 
-async function unaryWithRetries(
+/**
+ * The first attempt goes straight through the breaker; only a failure enters the retry loop.
+ * This is every internal call's path, so the common case allocates as little as it can.
+ */
+function unaryWithRetries(
   settings: CallSettings,
   method: AnyMethod,
   metrics: MethodMetrics,
@@ -167,24 +171,43 @@ async function unaryWithRetries(
   options: CallOptions,
 ): Promise<unknown> {
   const deadline = deadlineOf(options, settings.defaultTimeoutMs);
-  const retryable = mayRetry(rule, request);
   settings.budget.recordAttempt();
+  const first = settings.breaker.run(() =>
+    unaryAttempt(settings.channel, method, metrics, request, options, deadline),
+  );
+  if (!mayRetry(rule, request)) return first;
+  return first.catch((error: unknown) =>
+    retryAfter(error, settings, method, metrics, request, options, deadline),
+  );
+}
+
+/** Retries a retryable request after `failure`, while attempts, deadline and budget allow. */
+async function retryAfter(
+  failure: unknown,
+  settings: CallSettings,
+  method: AnyMethod,
+  metrics: MethodMetrics,
+  request: unknown,
+  options: CallOptions,
+  deadline: Date,
+): Promise<unknown> {
+  let error = failure;
   for (let attempt = 1; ; attempt += 1) {
+    if (!(error instanceof ClientError)) throw error;
+    const backoffMs = backoffFor(attempt, settings.retry);
+    const lastChance =
+      attempt >= settings.retry.attemptsMax ||
+      !isRetryableFailure(error) ||
+      Date.now() + backoffMs >= deadline.getTime() ||
+      !settings.budget.tryWithdraw();
+    if (lastChance) throw error;
+    await new Promise((resolve) => setTimeout(resolve, backoffMs));
     try {
       return await settings.breaker.run(() =>
         unaryAttempt(settings.channel, method, metrics, request, options, deadline),
       );
-    } catch (error) {
-      if (!(error instanceof ClientError)) throw error;
-      const backoffMs = backoffFor(attempt, settings.retry);
-      const lastChance =
-        !retryable ||
-        attempt >= settings.retry.attemptsMax ||
-        !isRetryableFailure(error) ||
-        Date.now() + backoffMs >= deadline.getTime() ||
-        !settings.budget.tryWithdraw();
-      if (lastChance) throw error;
-      await new Promise((resolve) => setTimeout(resolve, backoffMs));
+    } catch (next) {
+      error = next;
     }
   }
 }
@@ -201,9 +224,7 @@ function unaryAttempt(
   metrics.started();
   metrics.messageSent();
   return new Promise((resolve, reject) => {
-    const onAbort = (): void => {
-      call.cancel();
-    };
+    let stopWatching: (() => void) | undefined;
     const call = channel.makeUnaryRequest(
       method.path,
       method.requestSerialize,
@@ -212,7 +233,7 @@ function unaryAttempt(
       outgoingMetadata(options),
       { deadline },
       (error, response) => {
-        options.signal?.removeEventListener('abort', onAbort);
+        stopWatching?.();
         metrics.handled(error?.code ?? grpc.status.OK, (performance.now() - startedAt) / 1000);
         if (error) {
           reject(ClientError.fromServiceError(error));
@@ -222,9 +243,23 @@ function unaryAttempt(
         resolve(response);
       },
     );
-    if (options.signal?.aborted === true) call.cancel();
-    else options.signal?.addEventListener('abort', onAbort, { once: true });
+    if (options.signal !== undefined) stopWatching = cancelOnAbort(options.signal, call);
   });
+}
+
+/** Cancels `call` (CANCELLED) when `signal` aborts; answers how to stop watching. */
+function cancelOnAbort(signal: AbortSignal, call: { cancel(): void }): () => void {
+  if (signal.aborted) {
+    call.cancel();
+    return () => undefined;
+  }
+  const onAbort = (): void => {
+    call.cancel();
+  };
+  signal.addEventListener('abort', onAbort, { once: true });
+  return () => {
+    signal.removeEventListener('abort', onAbort);
+  };
 }
 
 async function* serverStream(
@@ -246,11 +281,8 @@ async function* serverStream(
     { deadline: deadlineOf(options, settings.defaultTimeoutMs) },
   );
   // An abort ends the stream with CANCELLED even while it waits for the next message.
-  const onAbort = (): void => {
-    stream.cancel();
-  };
-  if (options.signal?.aborted === true) stream.cancel();
-  else options.signal?.addEventListener('abort', onAbort, { once: true });
+  const stopWatching =
+    options.signal === undefined ? undefined : cancelOnAbort(options.signal, stream);
   let code = grpc.status.OK;
   try {
     for await (const message of stream as AsyncIterable<unknown>) {
@@ -262,7 +294,7 @@ async function* serverStream(
     code = serviceError.code;
     throw ClientError.fromServiceError(serviceError);
   } finally {
-    options.signal?.removeEventListener('abort', onAbort);
+    stopWatching?.();
     stream.cancel();
     metrics.handled(code, (performance.now() - startedAt) / 1000);
   }
