@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 const fixture = fileURLToPath(new URL('./fixtures/quiet-logger.ts', import.meta.url));
+const burstFixture = fileURLToPath(new URL('./fixtures/burst-logger.ts', import.meta.url));
 
 describe('process logger', () => {
   it('writes out a quiet process’s lines without waiting for more, or for exit', async () => {
@@ -21,5 +22,20 @@ describe('process logger', () => {
     } finally {
       child.kill('SIGKILL');
     }
+  });
+
+  it('writes every line of a burst, in order, including the partial chunk left at exit', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', burstFixture], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const indexes: number[] = [];
+    const lines = createInterface({ input: child.stdout });
+    lines.on('line', (line) => {
+      indexes.push((JSON.parse(line) as { index: number }).index);
+    });
+    // 'close': the process has exited and its stdout has ended.
+    const [code] = (await once(child, 'close')) as [number];
+    expect(code).to.equal(0);
+    expect(indexes).to.deep.equal(Array.from({ length: 1_000 }, (_, index) => index));
   });
 });
