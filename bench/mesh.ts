@@ -38,8 +38,11 @@ import { describe, formatMs, formatRate, readBenchDurationMs } from './report-fo
 
 /** Per side and concurrency, on a fresh channel, before anything is measured. */
 const warmupMs = 1_000;
-/** Measured time per side and concurrency (BENCH_SECONDS, default 5). */
-const durationMs = readBenchDurationMs('bench:mesh', 5);
+/**
+ * Measured time per side and concurrency (BENCH_SECONDS, default 10: on a shared 2-core machine
+ * 5 s runs of the same code spread by ±0.05 in ratio).
+ */
+const durationMs = readBenchDurationMs('bench:mesh', 10);
 /** One uninterrupted stretch of one side; `durationMs / roundMs` rounds per side. */
 const roundMs = 1_000;
 const roundCount = durationMs / roundMs;
