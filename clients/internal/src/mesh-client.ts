@@ -160,7 +160,7 @@ type AnyMethod = grpc.MethodDefinition<unknown, unknown>;
 
 /**
  * The first attempt goes straight through the breaker; only a failure enters the retry loop.
- * This is every internal call's path, so the common case allocates as little as it can.
+ * This is every internal call's path: no async frame or retry state unless the first attempt fails.
  */
 function unaryWithRetries(
   settings: CallSettings,
@@ -172,23 +172,20 @@ function unaryWithRetries(
 ): Promise<unknown> {
   const deadline = deadlineOf(options, settings.defaultTimeoutMs);
   settings.budget.recordAttempt();
-  const first = settings.breaker.run(() =>
-    unaryAttempt(settings.channel, method, metrics, request, options, deadline),
-  );
+  const send = (): Promise<unknown> =>
+    settings.breaker.run(() =>
+      unaryAttempt(settings.channel, method, metrics, request, options, deadline),
+    );
+  const first = send();
   if (!mayRetry(rule, request)) return first;
-  return first.catch((error: unknown) =>
-    retryAfter(error, settings, method, metrics, request, options, deadline),
-  );
+  return first.catch((error: unknown) => retryAfter(error, send, settings, deadline));
 }
 
-/** Retries a retryable request after `failure`, while attempts, deadline and budget allow. */
+/** Sends a retryable request again after `failure`, while attempts, deadline and budget allow. */
 async function retryAfter(
   failure: unknown,
+  send: () => Promise<unknown>,
   settings: CallSettings,
-  method: AnyMethod,
-  metrics: MethodMetrics,
-  request: unknown,
-  options: CallOptions,
   deadline: Date,
 ): Promise<unknown> {
   let error = failure;
@@ -203,9 +200,7 @@ async function retryAfter(
     if (lastChance) throw error;
     await new Promise((resolve) => setTimeout(resolve, backoffMs));
     try {
-      return await settings.breaker.run(() =>
-        unaryAttempt(settings.channel, method, metrics, request, options, deadline),
-      );
+      return await send();
     } catch (next) {
       error = next;
     }
