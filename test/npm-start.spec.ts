@@ -2,13 +2,10 @@
 // UNIMPLEMENTED for RPCs not built yet), an HTTPS gateway, metrics, migrated schemas, and a clean
 // exit 0 on SIGTERM. Ports are free ones picked by the OS, so the test never collides with a
 // running mesh.
-import { freePort } from './harness/free-port.js';
 import * as grpc from '@grpc/grpc-js';
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { request as httpsRequest } from 'node:https';
-import { createInterface } from 'node:readline';
 import pg from 'pg';
 import { CaptureMethod, PaymentStatus } from '../gen/grpc-js/clearmesh/payment/v1/payment.js';
 import {
@@ -26,65 +23,24 @@ import {
 } from '../clients/internal/src/index.js';
 import { AccountKind } from '../gen/grpc-js/clearmesh/account/v1/account.js';
 import { migrations as paymentMigrations } from '../services/payment/migrations/index.js';
+import {
+  meshEnvironment,
+  startSupervisedMesh,
+  type SupervisedMesh,
+} from './harness/mesh-processes.js';
 import { testRun } from './harness/test-run.js';
 import { unaryCall } from './harness/test-server.js';
 
 /** SNI must be a DNS name; servers are checked by SPIFFE ID, not by this name. */
 const sniLocalhost = { 'grpc.ssl_target_name_override': 'localhost' };
 
-interface Started {
-  readonly child: ChildProcess;
-  readonly output: string[];
-  readonly addresses: Map<string, { address: string; metrics: string }>;
-}
-
-async function startMesh(): Promise<Started> {
-  const run = testRun();
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    CERTS_DIR: run.pki.directory,
-    DATABASE_URL: run.database.url,
-    REDIS_URL: run.redis.url,
-    PAYMENT_REDIS_PREFIX: `${run.redis.keyPrefix}npm-start:`,
-    DRAIN_GRACE_MS: '2000',
-    LOG_LEVEL: 'warn',
-  };
-  // Free ports chosen up front: a service dials its downstream at the address the downstream
-  // listens on (LEDGER_ADDR), which port 0 would not tell it.
-  for (const prefix of ['ACCOUNT', 'LEDGER', 'PAYMENT', 'GATEWAY']) {
-    env[`${prefix}_ADDR`] = `127.0.0.1:${await freePort()}`;
-    env[`${prefix}_METRICS_ADDR`] = `127.0.0.1:${await freePort()}`;
-  }
-  const child = spawn(process.execPath, ['--import', 'tsx', 'services/supervisor/src/main.ts'], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
+async function startMesh(): Promise<SupervisedMesh> {
+  const env = await meshEnvironment({
+    services: ['account', 'ledger', 'payment', 'gateway'],
+    drainGraceMs: 2000,
   });
-  const output: string[] = [];
-  const addresses = new Map<string, { address: string; metrics: string }>();
-  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-  const errorLines = createInterface({ input: child.stderr as NodeJS.ReadableStream });
-  const running = new Promise<void>((resolve, reject) => {
-    child.once('exit', (code) => {
-      reject(new Error(`npm start exited (${code}) before the mesh was up:\n${output.join('\n')}`));
-    });
-    errorLines.on('line', (line) => {
-      output.push(line);
-      // A process that dies during start-up is a failure here, not something to wait out.
-      if (/ exited \(/.test(line)) reject(new Error(`a process died:\n${output.join('\n')}`));
-    });
-    lines.on('line', (line) => {
-      output.push(line);
-      const row = /^\s+(\w+)\s+(?:grpcs|https):\/\/(\S+)\s+metrics http:\/\/(\S+)\/metrics/.exec(
-        line,
-      );
-      if (row?.[1] !== undefined && row[2] !== undefined && row[3] !== undefined) {
-        addresses.set(row[1], { address: row[2], metrics: row[3] });
-      }
-      if (line.startsWith('Press Ctrl-C to stop.')) resolve();
-    });
-  });
-  await running;
-  return { child, output, addresses };
+  env['PAYMENT_REDIS_PREFIX'] = `${testRun().redis.keyPrefix}npm-start:`;
+  return startSupervisedMesh(env);
 }
 
 function httpsGet(
@@ -115,7 +71,7 @@ function httpsGet(
 
 describe('npm start', function () {
   this.timeout(120_000);
-  let mesh: Started;
+  let mesh: SupervisedMesh;
   const clients: grpc.Client[] = [];
 
   before(async () => {

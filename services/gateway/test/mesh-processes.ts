@@ -1,79 +1,20 @@
 // The whole mesh as `npm start` runs it (supervisor, account, ledger, payment, gateway as real
 // processes) on free ports, with the run's PKI and database, for end-to-end tests of the gateway
 // with whatever payment service the checkout has. Also a fetch for Node that trusts the run's CA.
-import { freePort } from '../../../test/harness/free-port.js';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { request as httpsRequest } from 'node:https';
-import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
-import { testRun } from '../../../test/harness/test-run.js';
+import {
+  meshEnvironment,
+  startSupervisedMesh,
+  type SupervisedMesh,
+} from '../../../test/harness/mesh-processes.js';
 
-export interface MeshProcesses {
-  /** host:port of each process's gRPC (or HTTPS) listener. */
-  readonly addresses: ReadonlyMap<string, string>;
-  /** host:port of each process's /metrics. */
-  readonly metricsAddresses: ReadonlyMap<string, string>;
-  stop(): Promise<void>;
-}
-
-export async function startMeshProcesses(): Promise<MeshProcesses> {
-  const run = testRun();
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    CERTS_DIR: run.pki.directory,
-    DATABASE_URL: run.database.url,
-    REDIS_URL: run.redis.url,
-    DRAIN_GRACE_MS: '1000',
-    LOG_LEVEL: 'warn',
-  };
-  for (const prefix of ['ACCOUNT', 'LEDGER', 'PAYMENT', 'GATEWAY']) {
-    env[`${prefix}_ADDR`] = `127.0.0.1:${await freePort()}`;
-    env[`${prefix}_METRICS_ADDR`] = `127.0.0.1:${await freePort()}`;
-  }
-  const child: ChildProcess = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'services/supervisor/src/main.ts'],
-    { env, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const output: string[] = [];
-  const addresses = new Map<string, string>();
-  const metricsAddresses = new Map<string, string>();
-  const running = new Promise<void>((resolve, reject) => {
-    child.once('exit', (code) => {
-      reject(new Error(`the mesh exited (${code}) before it was up:\n${output.join('\n')}`));
-    });
-    createInterface({ input: child.stderr as NodeJS.ReadableStream }).on('line', (line) => {
-      output.push(line);
-    });
-    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
-      output.push(line);
-      const row = /^\s+(\w+)\s+(?:grpcs|https):\/\/(\S+)\s+metrics http:\/\/(\S+)\/metrics/.exec(
-        line,
-      );
-      if (row?.[1] !== undefined && row[2] !== undefined && row[3] !== undefined) {
-        addresses.set(row[1], row[2]);
-        metricsAddresses.set(row[1], row[3]);
-      }
-      if (line.startsWith('Press Ctrl-C to stop.')) resolve();
-    });
+export async function startMeshProcesses(): Promise<SupervisedMesh> {
+  const env = await meshEnvironment({
+    services: ['account', 'ledger', 'payment', 'gateway'],
+    drainGraceMs: 1000,
   });
-  try {
-    await running;
-  } catch (error) {
-    child.kill('SIGKILL');
-    throw error;
-  }
-  return {
-    addresses,
-    metricsAddresses,
-    stop: async () => {
-      if (child.exitCode !== null) return;
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
+  return startSupervisedMesh(env);
 }
 
 /** fetch over node:https trusting `ca` (Node's global fetch cannot be given a CA per call). */

@@ -40,7 +40,8 @@ import {
 import { meshCredentialsFor } from '../../../test/harness/test-clients.js';
 import { testRun } from '../../../test/harness/test-run.js';
 import * as grpc from '@grpc/grpc-js';
-import { caTrustingFetch, startMeshProcesses, type MeshProcesses } from './mesh-processes.js';
+import type { SupervisedMesh } from '../../../test/harness/mesh-processes.js';
+import { caTrustingFetch, startMeshProcesses } from './mesh-processes.js';
 
 const chromiumPath = '/usr/bin/chromium';
 const finalStatuses = new Set(['SUCCEEDED', 'CANCELED', 'FAILED']);
@@ -58,7 +59,7 @@ async function paymentServiceImplemented(payment: PaymentClient): Promise<boolea
 
 describe('partner journey through the gateway (whole mesh as processes)', function () {
   this.timeout(120_000);
-  let mesh: MeshProcesses;
+  let mesh: SupervisedMesh;
   let adminAccounts: AccountClient;
   let adminPayments: PaymentClient;
   let gatewayUrl: string;
@@ -67,15 +68,15 @@ describe('partner journey through the gateway (whole mesh as processes)', functi
 
   before(async function () {
     mesh = await startMeshProcesses();
-    gatewayUrl = `https://${mesh.addresses.get('gateway') ?? ''}`;
+    gatewayUrl = `https://${mesh.addresses.get('gateway')?.address ?? ''}`;
     adminAccounts = createAccountClient({
-      address: mesh.addresses.get('account') ?? '',
+      address: mesh.addresses.get('account')?.address ?? '',
       credentials: meshCredentialsFor('admin', 'service/account'),
       registry: new Registry(),
       defaultTimeoutMs: 10_000,
     });
     adminPayments = createPaymentClient({
-      address: mesh.addresses.get('payment') ?? '',
+      address: mesh.addresses.get('payment')?.address ?? '',
       credentials: meshCredentialsFor('admin', 'service/payment'),
       registry: new Registry(),
       defaultTimeoutMs: 10_000,
@@ -304,7 +305,7 @@ describe('partner journey through the gateway (whole mesh as processes)', functi
       expect(started.listed).to.have.members([started.payerId, started.payeeId]);
       // NOT_FOUND (5) is read from the grpc-status header that CORS exposes.
       expect(started.missingCode).to.equal(5);
-      const metricsAddress = mesh.metricsAddresses.get('gateway') ?? '';
+      const metricsAddress = mesh.addresses.get('gateway')?.metrics ?? '';
       const metrics = await fetch(`http://${metricsAddress}/metrics`).then((response) =>
         response.text(),
       );

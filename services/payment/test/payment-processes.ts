@@ -3,7 +3,7 @@
 // expects, on ports chosen once, so a restarted payment process comes back where its clients and
 // its earlier life were. Every process started here is SIGKILLed when the test process exits,
 // whatever the tests did, and exits by itself if the test process is killed.
-import { freePort } from '../../../test/harness/free-port.js';
+import { meshEnvironment as sharedMeshEnvironment } from '../../../test/harness/mesh-processes.js';
 import { build } from 'esbuild';
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
@@ -57,28 +57,18 @@ process.once('exit', () => {
 });
 
 /**
- * The environment of a mesh on free ports with the run's PKI, database and Redis. The addresses
- * are fixed here, before any process starts: each dials the others at these, and a restarted
- * process listens where its earlier life did.
+ * The environment of account, ledger and payment on free ports with the run's PKI, database and
+ * Redis (see test/harness/mesh-processes.ts), without crash faults armed, and with the policy file
+ * found where the sources are: the built modules live elsewhere.
  */
 export async function meshEnvironment(): Promise<NodeJS.ProcessEnv> {
-  const run = testRun();
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    CERTS_DIR: run.pki.directory,
-    DATABASE_URL: run.database.url,
-    REDIS_URL: run.redis.url,
-    DRAIN_GRACE_MS: '500',
-    LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn',
-    // The policy is found relative to the sources; the built modules live elsewhere.
-    POLICY_FILE: defaultPolicyPath,
-  };
+  const env = await sharedMeshEnvironment({
+    services: ['account', 'ledger', 'payment'],
+    drainGraceMs: 500,
+  });
+  env['POLICY_FILE'] = defaultPolicyPath;
   for (const name of Object.keys(env)) {
     if (name.startsWith('PAYMENT_FAULT_')) env[name] = undefined;
-  }
-  for (const prefix of ['ACCOUNT', 'LEDGER', 'PAYMENT']) {
-    env[`${prefix}_ADDR`] = `127.0.0.1:${await freePort()}`;
-    env[`${prefix}_METRICS_ADDR`] = `127.0.0.1:${await freePort()}`;
   }
   return env;
 }
