@@ -2,9 +2,11 @@
 import { baselineMigration, type Migration } from '../../mesh/src/database.js';
 import { createAccountTables } from './create-account-tables.js';
 import { createPartnerTables } from './create-partner-tables.js';
+import { indexLoginFailureWindows } from './index-login-failure-windows.js';
 
 export const migrations: readonly Migration[] = [
   baselineMigration,
   createAccountTables,
   createPartnerTables,
+  indexLoginFailureWindows,
 ];

@@ -1,14 +1,16 @@
-// The account service assembled: handlers and the open-account recovery over one database pool
-// and one ledger client. main.ts runs it in a process; tests run it in theirs.
+// The account service assembled: handlers, the open-account recovery and the pruning of expired
+// failed-login windows over one database pool and one ledger client. main.ts runs it in a process; tests run it in theirs.
 import type { LedgerClient } from '../../../clients/internal/src/index.js';
 import { AccountServiceService } from '../../../gen/grpc-js/clearmesh/account/v1/account_service.js';
 import type { Knex } from '../../mesh/src/database.js';
 import type { Logger } from '../../mesh/src/logger.js';
 import { PageTokens } from '../../mesh/src/page-token.js';
+import type { PeriodicTask } from '../../mesh/src/periodic-task.js';
 import { serviceRegistration, type ServiceRegistration } from '../../mesh/src/server.js';
 import { scryptParameters } from './client-secrets.js';
 import { TOKEN_LIFETIME_SECONDS_MAX, type AccountConfig } from './config.js';
 import { accountHandlers } from './handlers/index.js';
+import { loginFailurePruning as createLoginFailurePruning } from './login-failure-pruning.js';
 import { OpenAccountRecovery } from './open-account-recovery.js';
 import { SigningKeys } from './signing-keys.js';
 
@@ -37,11 +39,16 @@ export interface AccountServiceOptions {
 export interface AccountService {
   readonly registration: ServiceRegistration;
   readonly recovery: OpenAccountRecovery;
+  /** Deletes expired failed-login windows once per window; runOnce() for a pass now. */
+  readonly loginFailurePruning: PeriodicTask<number>;
   /** The access token signing keys: rotate() is the operators' key rotation. */
   readonly signingKeys: SigningKeys;
-  /** Starts the recovery pass and its timer, and creates the first signing key if none exists. */
+  /**
+   * Starts the recovery pass and its timer and the pruning timer, and creates the first signing
+   * key if none exists.
+   */
   start(): void;
-  /** Stops the recovery timer and waits for a pass in progress. */
+  /** Stops both timers and waits for passes in progress. */
   stop(): Promise<void>;
 }
 
@@ -54,6 +61,11 @@ export function createAccountService(options: AccountServiceOptions): AccountSer
     logger: options.logger,
   });
   const clock = options.clock ?? (() => new Date());
+  const loginFailurePruning = createLoginFailurePruning(db, {
+    windowMs: config.loginFailureWindowMs,
+    clock,
+    logger: options.logger,
+  });
   // One value for the token's exp and for expires_in_seconds, so the two cannot disagree.
   const tokenLifetimeSeconds = Math.min(config.tokenLifetimeSeconds, TOKEN_LIFETIME_SECONDS_MAX);
   const signingKeys = new SigningKeys(
@@ -82,14 +94,18 @@ export function createAccountService(options: AccountServiceOptions): AccountSer
   return {
     registration: serviceRegistration(AccountServiceService, handlers),
     recovery,
+    loginFailurePruning,
     signingKeys,
     start: () => {
       recovery.start();
+      loginFailurePruning.start();
       // Signing and GetJwks wait for this too, and retry it if it failed here.
       signingKeys.ensureKey().catch((error: unknown) => {
         options.logger.error({ err: error }, 'creating the first signing key failed');
       });
     },
-    stop: () => recovery.stop(),
+    stop: async () => {
+      await Promise.all([recovery.stop(), loginFailurePruning.stop()]);
+    },
   };
 }

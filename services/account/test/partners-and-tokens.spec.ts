@@ -430,6 +430,25 @@ describe('partners and access tokens', () => {
         'too many failed attempts',
       ]);
     });
+
+    it('forgets the windows that have passed, and only those', async () => {
+      const windowsOf = async (clientIds: string[]): Promise<string[]> =>
+        (
+          (await mesh.db('login_failures').whereIn('client_id', clientIds)) as {
+            client_id: string;
+          }[]
+        )
+          .map((row) => row.client_id)
+          .sort();
+      await expectInvalidClient(issueToken('cm_pruned_a', 'guess'));
+      await expectInvalidClient(issueToken('cm_pruned_b', 'guess'));
+      now = new Date(now.getTime() + LOGIN_FAILURE_WINDOW_MS + 1_000);
+      await expectInvalidClient(issueToken('cm_kept', 'guess'));
+      const ids = ['cm_kept', 'cm_pruned_a', 'cm_pruned_b'];
+      expect(await windowsOf(ids)).to.deep.equal(ids);
+      expect(await mesh.account.loginFailurePruning.runOnce()).to.be.at.least(2);
+      expect(await windowsOf(ids)).to.deep.equal(['cm_kept']);
+    });
   });
 
   describe('signing keys', () => {
