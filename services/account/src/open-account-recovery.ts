@@ -1,7 +1,8 @@
 // Finishes OpenAccount calls that wrote their PENDING account but never heard the ledger answer
 // (the ledger was down, the process died, the deadline passed): at start-up and then on a timer,
 // it opens each such account's ledger account (EXISTS is success) and marks the row CREATED. A
-// retry of the call itself does the same, so the two may race harmlessly.
+// retry of the call itself does the same, so the two may race harmlessly: whichever marks the row
+// CREATED audits the opening.
 import * as grpc from '@grpc/grpc-js';
 import type { LedgerClient } from '../../../clients/internal/src/index.js';
 import type { Knex } from '../../mesh/src/database.js';
@@ -9,7 +10,12 @@ import { MeshError } from '../../mesh/src/errors.js';
 import type { Logger } from '../../mesh/src/logger.js';
 import { PeriodicTask } from '../../mesh/src/periodic-task.js';
 import { openLedgerAccount } from './ledger-accounts.js';
-import { listPendingAccounts, markLedgerCreated } from './store/index.js';
+import {
+  insertAuditEvent,
+  listPendingAccounts,
+  markLedgerCreated,
+  type AuditEvent,
+} from './store/index.js';
 
 export interface OpenAccountRecoveryOptions {
   readonly intervalMs: number;
@@ -60,7 +66,9 @@ export class OpenAccountRecovery {
     for (const account of pending) {
       try {
         await openLedgerAccount(this.ledger, account, undefined);
-        await markLedgerCreated(this.db, account.accountId);
+        if (await markLedgerCreated(this.db, account.accountId)) {
+          await insertAuditEvent(this.db, recoveredOpening(account.accountId));
+        }
         finished += 1;
       } catch (error) {
         // The oldest rows head every pass: one the ledger refuses must not hold back the rest
@@ -74,6 +82,23 @@ export class OpenAccountRecovery {
     }
     return finished;
   }
+}
+
+/**
+ * The audit row of an opening this pass finished: the caller that began it was answered with an
+ * error, so the account service itself records the success, as the one that completed it.
+ */
+function recoveredOpening(accountId: string): AuditEvent {
+  return {
+    principal: 'service/account',
+    partnerId: undefined,
+    peer: '',
+    action: 'OpenAccount',
+    outcome: 'OK',
+    accountId,
+    reason: 'finished by the open-account recovery pass',
+    traceId: '',
+  };
 }
 
 /** Whether `error` is ledgerFailure's UNAVAILABLE or DEADLINE_EXCEEDED: no account can proceed. */

@@ -309,6 +309,18 @@ describe('OpenAccount', () => {
     const { account } = await admin.call.openAccount(request);
     expect(account?.accountId).to.equal(row?.account_id);
     expect(await ledgerAccountOf(account)).to.have.length(1);
+    // The opening is audited once, by the pass that finished it; the later retry adds nothing.
+    const audits: Record<string, string>[] = await mesh
+      .db('audit_events')
+      .where({ account_id: row?.account_id ?? '', action: 'OpenAccount' })
+      .select('principal', 'outcome', 'reason');
+    expect(audits).to.deep.equal([
+      {
+        principal: 'service/account',
+        outcome: 'OK',
+        reason: 'finished by the open-account recovery pass',
+      },
+    ]);
   });
 
   it('lets the recovery pass finish the accounts behind one the ledger refuses', async () => {

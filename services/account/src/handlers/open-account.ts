@@ -75,11 +75,12 @@ export function openAccountHandler(
       });
       if (!inserted) continue;
       await openLedgerAccount(dependencies.ledger, account, context);
-      await markLedgerCreated(dependencies.db, account.accountId);
-      await insertAuditEvent(
-        dependencies.db,
-        auditEventOf(context, caller, { action: 'OpenAccount', outcome: 'OK', account }),
-      );
+      if (await markLedgerCreated(dependencies.db, account.accountId)) {
+        await insertAuditEvent(
+          dependencies.db,
+          auditEventOf(context, caller, { action: 'OpenAccount', outcome: 'OK', account }),
+        );
+      }
       return OpenAccountResponse.decode(encoded);
     }
     throw new Error(`request_id of ${scope} neither stored nor insertable`);
@@ -110,11 +111,12 @@ async function replay(
   }
   if (!stored.ledgerCreated) {
     await openLedgerAccount(dependencies.ledger, stored.account, context);
-    await markLedgerCreated(dependencies.db, stored.accountId);
-    await insertAuditEvent(
-      dependencies.db,
-      auditEventOf(context, caller, { action: 'OpenAccount', outcome: 'OK', account: stored }),
-    );
+    if (await markLedgerCreated(dependencies.db, stored.accountId)) {
+      await insertAuditEvent(
+        dependencies.db,
+        auditEventOf(context, caller, { action: 'OpenAccount', outcome: 'OK', account: stored }),
+      );
+    }
   }
   return OpenAccountResponse.decode(stored.response);
 }

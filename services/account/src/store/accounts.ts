@@ -135,10 +135,16 @@ export async function findOpenRequest(
   };
 }
 
-export async function markLedgerCreated(db: Knex, accountId: string): Promise<void> {
-  await db('accounts')
+/**
+ * Marks a PENDING account's ledger account as created; answers whether this call did it (false
+ * when the handler, a retry or the recovery pass got there first), so exactly one of them audits
+ * the opening.
+ */
+export async function markLedgerCreated(db: Knex, accountId: string): Promise<boolean> {
+  const changed = await db('accounts')
     .where({ account_id: accountId, ledger_state: 'PENDING' })
     .update({ ledger_state: 'CREATED' });
+  return changed === 1;
 }
 
 /** PENDING accounts opened before `openedBefore`, oldest first. */
