@@ -197,8 +197,8 @@ const callCancelled = new MeshError(
 
 /**
  * What a handler sees of its call. A class, not an object literal: its lazy getters then live on
- * the prototype, whereas getters in a literal give every call's object a hidden class of its own
- * (V8 keeps accessors in the map), which filled the heap with maps and slowed every collection.
+ * the prototype, whereas getters in a literal are new closures per call, which V8 keeps in the
+ * object's hidden class, so those objects cannot share one.
  */
 class ServerCallContext implements CallContext {
   constructor(
