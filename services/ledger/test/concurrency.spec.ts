@@ -18,6 +18,7 @@ import {
 } from './ledger-builders.js';
 import { histogramCount } from './ledger-metrics-reader.js';
 import { startLedgerTestServer, type LedgerTestServer } from './ledger-test-server.js';
+import { accountTransferIds } from '../../../test/harness/ledger-reads.js';
 
 const CLIENTS = 16;
 const REQUESTS_PER_CLIENT = Number(process.env['LEDGER_CONCURRENCY_REQUESTS'] ?? 50);
@@ -97,24 +98,6 @@ describe('ledger under concurrent clients', () => {
     return created;
   }
 
-  async function listedIds(account: LedgerAccount): Promise<string[]> {
-    const ids: string[] = [];
-    let pageToken = '';
-    do {
-      const page = await ledger.client.call.listAccountTransfers({
-        accountId: account.id,
-        since: undefined,
-        until: undefined,
-        pageSize: 500,
-        pageToken,
-        reverse: false,
-      });
-      ids.push(...page.transfers.map((one) => one.id));
-      pageToken = page.nextPageToken;
-    } while (pageToken !== '');
-    return ids;
-  }
-
   it('keeps every invariant with 16 clients on 8 hot accounts through two writers', async function () {
     this.timeout(120_000);
     const batchesOf = async () =>
@@ -135,7 +118,9 @@ describe('ledger under concurrent clients', () => {
 
     const stored = await ledger.client.call.lookupTransfers({ transferIds: created });
     expect(stored.transfers.map((one) => one.id).sort()).to.deep.equal([...created].sort());
-    const listed = (await Promise.all(accounts.map(listedIds))).flat();
+    const listed = (
+      await Promise.all(accounts.map((account) => accountTransferIds(ledger.client, account.id)))
+    ).flat();
     const timesListed = new Map<string, number>();
     for (const id of listed) timesListed.set(id, (timesListed.get(id) ?? 0) + 1);
     expect([...timesListed.keys()].sort()).to.deep.equal([...created].sort());

@@ -33,6 +33,7 @@ import {
 } from '../../../gen/grpc-js/clearmesh/payment/v1/payment.js';
 import { RefundStatus } from '../../../gen/grpc-js/clearmesh/payment/v1/refund.js';
 import { clientErrorOf, meshCredentialsFor } from '../../../test/harness/test-clients.js';
+import { accountTransferIds } from '../../../test/harness/ledger-reads.js';
 import { testRun } from '../../../test/harness/test-run.js';
 import { connectDatabase, type Knex } from '../../mesh/src/database.js';
 import { paymentTransferId, refundTransferId } from '../src/domain/index.js';
@@ -693,25 +694,6 @@ async function expectPaymentsFinal(
       ledgerTransferIds: expected.transfers.map((transfer) => transfer.id),
     });
   }
-}
-
-/** Every transfer id that touches `accountId`, over every page. */
-async function accountTransferIds(ledger: LedgerClient, accountId: string): Promise<string[]> {
-  const ids: string[] = [];
-  let pageToken = '';
-  do {
-    const page = await ledger.call.listAccountTransfers({
-      accountId,
-      since: undefined,
-      until: undefined,
-      pageSize: 500,
-      pageToken,
-      reverse: false,
-    });
-    ids.push(...page.transfers.map((transfer) => transfer.id));
-    pageToken = page.nextPageToken;
-  } while (pageToken !== '');
-  return ids;
 }
 
 /**

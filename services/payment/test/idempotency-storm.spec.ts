@@ -19,6 +19,7 @@ import type {
   CreatePaymentResponse,
 } from '../../../gen/grpc-js/clearmesh/payment/v1/payment_service.js';
 import { startRedisProcess, type RedisProcess } from '../../../test/harness/redis-process.js';
+import { accountTransferIds } from '../../../test/harness/ledger-reads.js';
 import { meshCredentialsFor } from '../../../test/harness/test-clients.js';
 import type { PaymentHooks } from '../src/payment-processor.js';
 import type { PaymentServiceOptions } from '../src/payment-service.js';
@@ -412,9 +413,10 @@ async function expectLedgerMovedOncePerKey(
     const paid = stored.filter((payment) => payment.payer_account_id === accountId);
     const received = stored.filter((payment) => payment.payee_account_id === accountId);
     const expectedIds = [...paid, ...received].flatMap((payment) => payment.ledger_transfer_ids);
-    expect((await listTransferIds(mesh, accountId)).sort(), accountId).to.deep.equal(
-      [...funding, ...expectedIds].sort(),
-    );
+    expect(
+      (await accountTransferIds(mesh.accounts.ledgerAdmin, accountId)).sort(),
+      accountId,
+    ).to.deep.equal([...funding, ...expectedIds].sort());
     expect(await mesh.balances(accountId), accountId).to.deep.equal({
       posted: (funding.length > 0 ? payerFunding : 0n) - sum(paid) + sum(received),
       held: 0n,
@@ -423,26 +425,6 @@ async function expectLedgerMovedOncePerKey(
   const integrity = await ledger.call.checkIntegrity({});
   expect(integrity.mismatches).to.deep.equal([]);
   expect(integrity.ok).to.equal(true);
-}
-
-async function listTransferIds(mesh: PaymentTestMesh, accountId: string): Promise<string[]> {
-  const pagesMax = 10;
-  const ids: string[] = [];
-  let pageToken = '';
-  for (let page = 0; page < pagesMax; page += 1) {
-    const response = await mesh.accounts.ledgerAdmin.call.listAccountTransfers({
-      accountId,
-      since: undefined,
-      until: undefined,
-      pageSize: 500,
-      pageToken,
-      reverse: false,
-    });
-    ids.push(...response.transfers.map((transfer) => transfer.id));
-    pageToken = response.nextPageToken;
-    if (pageToken === '') return ids;
-  }
-  throw new Error(`more than ${pagesMax} pages of transfers for ${accountId}`);
 }
 
 function sum(payments: readonly StoredPayment[]): bigint {
