@@ -19,6 +19,7 @@ const fullPipeWaitMs = 10;
 export class ChunkedLogWriter implements DestinationStream {
   private lines: string[] = [];
   private pendingChars = 0;
+  private failureReported = false;
 
   constructor(private readonly fd: number) {
     process.on('exit', () => {
@@ -34,14 +35,15 @@ export class ChunkedLogWriter implements DestinationStream {
 
   /** pino's logger.flush(callback) lands here. */
   flush(callback: (error?: Error) => void): void {
-    try {
-      this.flushSync();
-      callback();
-    } catch (error) {
-      callback(error as Error);
-    }
+    this.flushSync();
+    callback();
   }
 
+  /**
+   * Writes out what is collected. Never throws: a log line is written from every RPC's path, and
+   * a stdout nobody reads any more (EPIPE, EBADF) must not fail the call that logged; the chunk is
+   * dropped and the first such failure said once on stderr.
+   */
   flushSync(): void {
     if (this.lines.length === 0) return;
     const chunk = Buffer.from(this.lines.join(''));
@@ -51,9 +53,24 @@ export class ChunkedLogWriter implements DestinationStream {
       try {
         offset += writeSync(this.fd, chunk, offset);
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, fullPipeWaitMs);
+        if ((error as NodeJS.ErrnoException).code === 'EAGAIN') {
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, fullPipeWaitMs);
+          continue;
+        }
+        this.reportFailure(error);
+        return;
       }
+    }
+  }
+
+  private reportFailure(error: unknown): void {
+    if (this.failureReported) return;
+    this.failureReported = true;
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    try {
+      writeSync(2, `log lines dropped: writing to fd ${this.fd} failed (${code})\n`);
+    } catch {
+      // stderr is gone too: nowhere left to say it.
     }
   }
 }

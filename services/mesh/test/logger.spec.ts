@@ -3,8 +3,11 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { closeSync, openSync } from 'node:fs';
+import { devNull } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { ChunkedLogWriter } from '../src/logger.js';
 
 const fixture = fileURLToPath(new URL('./fixtures/quiet-logger.ts', import.meta.url));
 const burstFixture = fileURLToPath(new URL('./fixtures/burst-logger.ts', import.meta.url));
@@ -37,5 +40,22 @@ describe('process logger', () => {
     const [code] = (await once(child, 'close')) as [number];
     expect(code).to.equal(0);
     expect(indexes).to.deep.equal(Array.from({ length: 1_000 }, (_, index) => index));
+  });
+
+  it('drops lines it cannot write instead of failing the call that logged them', async () => {
+    // A file descriptor that is no longer open: every write of it fails (EBADF), as one to a
+    // stdout nobody reads any more would (EPIPE).
+    const fd = openSync(devNull, 'w');
+    closeSync(fd);
+    const writer = new ChunkedLogWriter(fd);
+    const line = `${'x'.repeat(99)}\n`;
+    expect(() => {
+      for (let index = 0; index < 100; index += 1) writer.write(line);
+    }).not.to.throw();
+    writer.write(line);
+    const flushed = await new Promise<Error | undefined>((resolve) => {
+      writer.flush(resolve);
+    });
+    expect(flushed).to.equal(undefined);
   });
 });
