@@ -303,8 +303,13 @@ describe('clearmesh CLI', function () {
     expect(created.stdout).to.match(/client secret\s+\S{20,}\n/);
     expect(created.stdout).to.contain('shown only now');
     const partnerId = /partner\s+(\S+)\n/.exec(created.stdout)?.[1] ?? '';
+    const firstSecret = /client secret\s+(\S+)\n/.exec(created.stdout)?.[1] ?? '';
     const rotated = await cliJson('partners', 'rotate-secret', partnerId);
     expect(rotated['clientSecret']).to.be.a('string');
+    // A new secret, not the first one printed again.
+    expect(rotated['clientSecret'])
+      .to.match(/^\S{20,}$/)
+      .and.not.equal(firstSecret);
     const revoked = await cliJson('partners', 'revoke', partnerId);
     expect(revoked['partner']).to.include({ partnerId, status: 'REVOKED' });
   });
