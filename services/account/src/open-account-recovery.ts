@@ -2,7 +2,7 @@
 // (the ledger was down, the process died, the deadline passed): at start-up and then on a timer,
 // it opens each such account's ledger account (EXISTS is success) and marks the row CREATED. A
 // retry of the call itself does the same, so the two may race harmlessly: whichever marks the row
-// CREATED audits the opening.
+// CREATED audits the opening (finishOpening).
 import * as grpc from '@grpc/grpc-js';
 import type { LedgerClient } from '../../../clients/internal/src/index.js';
 import type { Knex } from '../../mesh/src/database.js';
@@ -10,12 +10,7 @@ import { MeshError } from '../../mesh/src/errors.js';
 import type { Logger } from '../../mesh/src/logger.js';
 import { PeriodicTask } from '../../mesh/src/periodic-task.js';
 import { openLedgerAccount } from './ledger-accounts.js';
-import {
-  insertAuditEvent,
-  listPendingAccounts,
-  markLedgerCreated,
-  type AuditEvent,
-} from './store/index.js';
+import { finishOpening, listPendingAccounts, type AuditEvent } from './store/index.js';
 
 export interface OpenAccountRecoveryOptions {
   readonly intervalMs: number;
@@ -66,9 +61,7 @@ export class OpenAccountRecovery {
     for (const account of pending) {
       try {
         await openLedgerAccount(this.ledger, account, undefined);
-        if (await markLedgerCreated(this.db, account.accountId)) {
-          await insertAuditEvent(this.db, recoveredOpening(account.accountId));
-        }
+        await finishOpening(this.db, account.accountId, recoveredOpening(account.accountId));
         finished += 1;
       } catch (error) {
         // The oldest rows head every pass: one the ledger refuses must not hold back the rest

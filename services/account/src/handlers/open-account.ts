@@ -23,9 +23,8 @@ import {
 import { openLedgerAccount } from '../ledger-accounts.js';
 import {
   findOpenRequest,
-  insertAuditEvent,
   insertOpening,
-  markLedgerCreated,
+  finishOpening,
   type StoredOpenRequest,
 } from '../store/index.js';
 import { auditEventOf } from './audit.js';
@@ -75,12 +74,11 @@ export function openAccountHandler(
       });
       if (!inserted) continue;
       await openLedgerAccount(dependencies.ledger, account, context);
-      if (await markLedgerCreated(dependencies.db, account.accountId)) {
-        await insertAuditEvent(
-          dependencies.db,
-          auditEventOf(context, caller, { action: 'OpenAccount', outcome: 'OK', account }),
-        );
-      }
+      await finishOpening(
+        dependencies.db,
+        account.accountId,
+        auditEventOf(context, caller, { action: 'OpenAccount', outcome: 'OK', account }),
+      );
       return OpenAccountResponse.decode(encoded);
     }
     throw new Error(`request_id of ${scope} neither stored nor insertable`);
@@ -111,12 +109,11 @@ async function replay(
   }
   if (!stored.ledgerCreated) {
     await openLedgerAccount(dependencies.ledger, stored.account, context);
-    if (await markLedgerCreated(dependencies.db, stored.accountId)) {
-      await insertAuditEvent(
-        dependencies.db,
-        auditEventOf(context, caller, { action: 'OpenAccount', outcome: 'OK', account: stored }),
-      );
-    }
+    await finishOpening(
+      dependencies.db,
+      stored.accountId,
+      auditEventOf(context, caller, { action: 'OpenAccount', outcome: 'OK', account: stored }),
+    );
   }
   return OpenAccountResponse.decode(stored.response);
 }

@@ -3,6 +3,7 @@
 // recovery.
 import type { Knex } from '../../../mesh/src/database.js';
 import type { AccountKind, AccountRecord, AccountStatus } from '../domain/index.js';
+import { insertAuditEvent, type AuditEvent } from './audit-events.js';
 
 interface AccountRow {
   account_id: string;
@@ -136,15 +137,17 @@ export async function findOpenRequest(
 }
 
 /**
- * Marks a PENDING account's ledger account as created; answers whether this call did it (false
- * when the handler, a retry or the recovery pass got there first), so exactly one of them audits
- * the opening.
+ * Records that a PENDING account's ledger account exists, with its "OpenAccount OK" audit row, in
+ * one transaction. Whoever gets there first (the call, its retry, the recovery pass) writes both;
+ * the others find the row CREATED and write neither, so an opening is audited exactly once.
  */
-export async function markLedgerCreated(db: Knex, accountId: string): Promise<boolean> {
-  const changed = await db('accounts')
-    .where({ account_id: accountId, ledger_state: 'PENDING' })
-    .update({ ledger_state: 'CREATED' });
-  return changed === 1;
+export async function finishOpening(db: Knex, accountId: string, audit: AuditEvent): Promise<void> {
+  await db.transaction(async (transaction) => {
+    const changed = await transaction('accounts')
+      .where({ account_id: accountId, ledger_state: 'PENDING' })
+      .update({ ledger_state: 'CREATED' });
+    if (changed === 1) await insertAuditEvent(transaction, audit);
+  });
 }
 
 /** PENDING accounts opened before `openedBefore`, oldest first. */
