@@ -11,7 +11,9 @@ import {
   PaymentStatus,
   type Payment,
 } from '../../../gen/grpc-js/clearmesh/payment/v1/payment.js';
+import { LedgerAccountStatus } from '../../../gen/grpc-js/clearmesh/ledger/v1/ledger_account.js';
 import { clientErrorOf } from '../../../test/harness/test-clients.js';
+import { paymentTransferId } from '../src/domain/index.js';
 import { asPartner, startPaymentTestMesh, type PaymentTestMesh } from './payment-test-mesh.js';
 import { newKey, paymentRequest } from './payment-requests.js';
 
@@ -301,6 +303,59 @@ describe('payment reads', function () {
       );
       // No void was made: the hold's ledger transfer is all the payment has.
       expect(canceled.payment?.ledgerTransferIds).to.have.length(1);
+    } finally {
+      await quiet.stop();
+    }
+  });
+
+  it('fails a declined capture whose hold expires before its void, leaving the release to the ledger', async () => {
+    // The capture's post is declined (payee frozen); before its void, the hold passes its timeout.
+    // The void is then refused as expired: no void transfer, the payment FAILED for the decline,
+    // and the ledger's expiry gives the payer its money back.
+    let ledgerClock: { now(): Date } | undefined;
+    let holdExpiresAtMs = Infinity;
+    const quiet = await startPaymentTestMesh({
+      schema: 'payment_reads_void_expired',
+      hooks: {
+        after_ledger_call: async (lease) => {
+          if (lease.operation.rpc !== 'CapturePayment' || ledgerClock === undefined) return;
+          await waitForLedgerTime(ledgerClock, holdExpiresAtMs);
+        },
+      },
+    });
+    try {
+      ledgerClock = quiet.accounts.ledgerService().clock;
+      const [payer, payee] = [await quiet.openAccount(), await quiet.openAccount()];
+      await quiet.fund(payer, 500n);
+      const quietClient = quiet.paymentAs('demo');
+      const created = await quietClient.call.createPayment(
+        paymentRequest(payer, payee, 100n, { ...manual, authorizationTtlSeconds: 1 }),
+      );
+      const paymentId = created.payment?.paymentId ?? '';
+      holdExpiresAtMs = Date.now() + 1_100;
+      await quiet.accounts.ledgerAdmin.call.setAccountStatus({
+        accountId: payee,
+        status: LedgerAccountStatus.LEDGER_ACCOUNT_STATUS_FROZEN,
+      });
+      const captured = await quietClient.call.capturePayment({
+        paymentId,
+        amount: undefined,
+        idempotencyKey: newKey(),
+      });
+      expect(captured.payment?.status).to.equal(PaymentStatus.PAYMENT_STATUS_FAILED);
+      expect(captured.payment?.failureReason).to.equal(
+        PaymentFailureReason.PAYMENT_FAILURE_REASON_ACCOUNT_FROZEN,
+      );
+      expect(captured.payment?.ledgerTransferIds).to.deep.equal([
+        paymentTransferId(paymentId, 'authorize'),
+      ]);
+      const { transfers } = await quiet.accounts.ledgerAdmin.call.lookupTransfers({
+        transferIds: [paymentTransferId(paymentId, 'void')],
+      });
+      expect(transfers).to.deep.equal([]);
+      await quiet.accounts.ledgerService().expiry.runOnce();
+      expect(await quiet.balances(payer)).to.deep.equal({ posted: 500n, held: 0n });
+      expect(await quiet.balances(payee)).to.deep.equal({ posted: 0n, held: 0n });
     } finally {
       await quiet.stop();
     }
