@@ -80,9 +80,11 @@ describe('npm start', function () {
 
   after(async () => {
     for (const client of clients) client.close();
-    if (mesh.child.exitCode === null) {
-      mesh.child.kill('SIGKILL');
-      await once(mesh.child, 'exit');
+    // A failed start leaves no mesh; the start's own error is the one to see.
+    const child = (mesh as SupervisedMesh | undefined)?.child;
+    if (child !== undefined && child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await once(child, 'exit');
     }
   });
 

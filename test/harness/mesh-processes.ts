@@ -7,6 +7,9 @@ import { createInterface } from 'node:readline';
 import { freePort } from './free-port.js';
 import { testRun } from './test-run.js';
 
+/** Deaths during start-up after which the start fails instead of waiting for a restart. */
+const startDeathsMax = 3;
+
 export type MeshProcessName = 'account' | 'ledger' | 'payment' | 'gateway';
 
 /**
@@ -47,8 +50,9 @@ export interface SupervisedMesh {
 }
 
 /**
- * Runs `npm start`'s supervisor with `env` and resolves once it says the mesh is up. A process
- * that dies during start-up, or the supervisor exiting, fails the start with the output so far.
+ * Runs `npm start`'s supervisor with `env` and resolves once it says the mesh is up. The
+ * supervisor exiting, or a process dying again and again during start-up, fails the start with the
+ * output so far.
  */
 export async function startSupervisedMesh(env: NodeJS.ProcessEnv): Promise<SupervisedMesh> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'services/supervisor/src/main.ts'], {
@@ -61,9 +65,15 @@ export async function startSupervisedMesh(env: NodeJS.ProcessEnv): Promise<Super
     child.once('exit', (code) => {
       reject(new Error(`npm start exited (${code}) before the mesh was up:\n${output.join('\n')}`));
     });
+    let deaths = 0;
     createInterface({ input: child.stderr as NodeJS.ReadableStream }).on('line', (line) => {
       output.push(line);
-      if (/ exited \(/.test(line)) reject(new Error(`a process died:\n${output.join('\n')}`));
+      // The supervisor restarts a process that dies; a free port taken meanwhile by some other
+      // socket (EADDRINUSE) is gone on the next try. A process that keeps dying is a failure
+      // here, not something to wait out.
+      if (/ exited \(/.test(line) && ++deaths >= startDeathsMax) {
+        reject(new Error(`a process died ${deaths} times:\n${output.join('\n')}`));
+      }
     });
     createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
       output.push(line);

@@ -95,9 +95,10 @@ describe('partner journey through the gateway (whole mesh as processes)', functi
   });
 
   after(async function () {
-    adminAccounts.close();
-    adminPayments.close();
-    await mesh.stop();
+    // A failed start leaves these unset; the start's own error is the one to see.
+    (adminAccounts as AccountClient | undefined)?.close();
+    (adminPayments as PaymentClient | undefined)?.close();
+    await (mesh as SupervisedMesh | undefined)?.stop();
   });
 
   async function createPartner(): Promise<{
