@@ -222,26 +222,47 @@ function unaryAttempt(
   metrics.messageSent();
   return new Promise((resolve, reject) => {
     let stopWatching: (() => void) | undefined;
-    const call = channel.makeUnaryRequest(
-      method.path,
-      method.requestSerialize,
-      method.responseDeserialize,
-      request,
-      outgoingMetadata(options),
-      { deadline },
-      (error, response) => {
-        stopWatching?.();
-        metrics.handled(error?.code ?? grpc.status.OK, (performance.now() - startedAt) / 1000);
-        if (error) {
-          reject(ClientError.fromServiceError(error));
-          return;
-        }
-        metrics.messageReceived();
-        resolve(response);
-      },
+    const call = withoutCallerStack(() =>
+      channel.makeUnaryRequest(
+        method.path,
+        method.requestSerialize,
+        method.responseDeserialize,
+        request,
+        outgoingMetadata(options),
+        { deadline },
+        (error, response) => {
+          stopWatching?.();
+          metrics.handled(error?.code ?? grpc.status.OK, (performance.now() - startedAt) / 1000);
+          if (error) {
+            reject(ClientError.fromServiceError(error));
+            return;
+          }
+          metrics.messageReceived();
+          resolve(response);
+        },
+      ),
     );
     if (options.signal !== undefined) stopWatching = cancelOnAbort(options.signal, call);
   });
+}
+
+/**
+ * Runs `start` with V8's stack capture off. grpc-js captures the caller's stack (`new Error()`) on
+ * every unary call, for the "for call at" part of a failed call's error. Beneath the SDK (promise,
+ * breaker, retry rule) the 10 frames V8 keeps are all SDK and opossum frames, never the caller's,
+ * yet capturing them cost ~10–20 µs per call: V8 rebuilds the inlined frames of optimised code,
+ * about a tenth of the client's CPU for a no-op call (bench:mesh at concurrency 64: 0.79 → 0.89).
+ * What a failed call's ClientError says (code, reason, details, field violations) does not come
+ * from that stack. Server streams keep the capture: it costs once per stream, not per message.
+ */
+export function withoutCallerStack<T>(start: () => T): T {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return start();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
 }
 
 /** Cancels `call` (CANCELLED) when `signal` aborts; answers how to stop watching. */
