@@ -15,6 +15,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { Knex } from '../../mesh/src/database.js';
 import { MeshError } from '../../mesh/src/errors.js';
 import type { Logger } from '../../mesh/src/logger.js';
+import type { AbortState } from '../../mesh/src/rpc-runtime.js';
 import type {
   AccountBatchOutcome,
   LedgerAccountInput,
@@ -48,7 +49,7 @@ interface TransferJob {
   /** What the job counts against queueTransfersMax: its transfers. */
   readonly items: number;
   readonly transfers: readonly TransferInput[];
-  readonly signal: AbortSignal | undefined;
+  readonly signal: AbortState | undefined;
   readonly resolve: (results: readonly TransferResult[]) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -59,7 +60,7 @@ interface TaskJob {
   /** Accounts to create, 1 for a status change, 0 for the expiry job (never refused). */
   readonly items: number;
   readonly operation: Exclude<WriterOperation, 'transfers'>;
-  readonly signal: AbortSignal | undefined;
+  readonly signal: AbortState | undefined;
   readonly run: (now: Date) => Promise<void>;
   readonly reject: (error: unknown) => void;
 }
@@ -86,7 +87,7 @@ export class LedgerWriter {
   /** One CreateTransfers request's results, once its batch has committed. */
   createTransfers(
     transfers: readonly TransferInput[],
-    signal?: AbortSignal,
+    signal?: AbortState,
   ): Promise<readonly TransferResult[]> {
     return new Promise((resolve, reject) => {
       const items = transfers.length;
@@ -96,7 +97,7 @@ export class LedgerWriter {
 
   createAccounts(
     inputs: readonly LedgerAccountInput[],
-    signal?: AbortSignal,
+    signal?: AbortState,
   ): Promise<AccountBatchOutcome> {
     return this.task('accounts', inputs.length, signal, (now) =>
       createAccountBatch(this.options.db, inputs, now),
@@ -107,7 +108,7 @@ export class LedgerWriter {
   setAccountStatus(
     id: string,
     status: LedgerAccountStatus,
-    signal?: AbortSignal,
+    signal?: AbortState,
   ): Promise<SetAccountStatusOutcome | undefined> {
     return this.task('account_status', 1, signal, () =>
       changeAccountStatus(this.options.db, id, status),
@@ -133,7 +134,7 @@ export class LedgerWriter {
   private task<T>(
     operation: TaskJob['operation'],
     items: number,
-    signal: AbortSignal | undefined,
+    signal: AbortState | undefined,
     work: (now: Date) => Promise<T>,
   ): Promise<T> {
     return new Promise((resolve, reject) => {

@@ -201,3 +201,48 @@ describe('ledger group commit', () => {
     expect(pool).to.be.greaterThan(0);
   });
 });
+
+describe('ledger group commit, callers gone before their batch', () => {
+  // A batch wait far beyond the short caller's deadline: its request is still queued when it goes.
+  const batchWaitMaxMs = 1_000;
+  let ledger: LedgerTestServer;
+
+  before(async () => {
+    ledger = await startLedgerTestServer({
+      schema: 'ledger_group_commit_gone',
+      config: { batchWaitMaxMs },
+    });
+  });
+
+  after(async () => {
+    await ledger.stop();
+  });
+
+  it('drops the request of a caller whose deadline passed while it was queued, unwritten', async () => {
+    const [settlement, customer] = await openAccounts(ledger.client, [
+      ledgerAccount(),
+      ledgerAccount({ kind: 'customer' }),
+    ]);
+    const move = (): ReturnType<typeof transfer> =>
+      transfer({ debitAccountId: settlement?.id ?? '', creditAccountId: customer?.id ?? '' });
+    const [gone, kept] = [move(), move()];
+    const batchesBefore = await histogramCount(ledger.registry, 'clearmesh_ledger_batch_transfers');
+    const goneCall = ledger.client.call.createTransfers({ transfers: [gone] }, { timeoutMs: 100 });
+    const keptCall = ledger.client.call.createTransfers({ transfers: [kept] });
+    const failure = await goneCall.then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(failure).to.be.instanceOf(ClientError);
+    expect((failure as ClientError).code).to.equal(grpc.status.DEADLINE_EXCEEDED);
+    expect(transferStatusNames((await keptCall).results)).to.deep.equal(['CREATED']);
+    // One batch, holding only the caller that stayed; the other's transfer was never written.
+    expect(
+      (await histogramCount(ledger.registry, 'clearmesh_ledger_batch_transfers')) - batchesBefore,
+    ).to.equal(1);
+    const { transfers } = await ledger.client.call.lookupTransfers({
+      transferIds: [gone.id, kept.id],
+    });
+    expect(transfers.map((found) => found.id)).to.deep.equal([kept.id]);
+  });
+});

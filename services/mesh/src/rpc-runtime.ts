@@ -31,9 +31,21 @@ export interface CallContext {
   readonly deadline: Date;
   /** Aborted when the caller cancels or the deadline passes. */
   readonly signal: AbortSignal;
+  /**
+   * The same state as `signal`, to poll: code that only asks "is the caller still there?" reads
+   * this and spares the call an AbortController (built on first use of `signal`, ~8 µs with the
+   * abort that ends it).
+   */
+  readonly abortState: AbortState;
   readonly trace: TraceContext;
   readonly metadata: grpc.Metadata;
   readonly logger: Logger;
+}
+
+/** What an AbortSignal says, without its events: whether, and why, the call has ended. */
+export interface AbortState {
+  readonly aborted: boolean;
+  readonly reason: unknown;
 }
 
 export type UnaryHandler<Request, Response> = (
@@ -166,24 +178,33 @@ type IncomingCall =
   grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>;
 
 /**
- * Cancellation of one call, made only if a handler asks for the signal: most never do, and an
- * AbortController per call (with the DOMException that abort() builds) is measurable.
+ * Cancellation of one call. Its AbortController is made only if a handler asks for the signal:
+ * most only poll (`abortState`, this object) or never look, and an AbortController per call (with
+ * the event its abort() dispatches) is measurable.
  */
-class Cancellation {
+class Cancellation implements AbortState {
   private controller: AbortController | undefined;
-  private reason: MeshError | undefined;
+  private endedBy: MeshError | undefined;
+
+  get aborted(): boolean {
+    return this.endedBy !== undefined;
+  }
+
+  get reason(): MeshError | undefined {
+    return this.endedBy;
+  }
 
   get signal(): AbortSignal {
     if (this.controller === undefined) {
       this.controller = new AbortController();
-      if (this.reason !== undefined) this.controller.abort(this.reason);
+      if (this.endedBy !== undefined) this.controller.abort(this.endedBy);
     }
     return this.controller.signal;
   }
 
   abort(reason: MeshError): void {
-    if (this.reason !== undefined) return;
-    this.reason = reason;
+    if (this.endedBy !== undefined) return;
+    this.endedBy = reason;
     this.controller?.abort(reason);
   }
 }
@@ -223,6 +244,10 @@ class ServerCallContext implements CallContext {
 
   get signal(): AbortSignal {
     return this.cancellation.signal;
+  }
+
+  get abortState(): AbortState {
+    return this.cancellation;
   }
 }
 

@@ -15,7 +15,7 @@ export function createAccountsHandler(
   return async (request, context) => {
     requireItemCount(request.accounts.length, 'accounts', ACCOUNTS_PER_REQUEST_MAX);
     const inputs = request.accounts.map(accountInputFromProto);
-    const outcome = await dependencies.writer.createAccounts(inputs, context.signal);
+    const outcome = await dependencies.writer.createAccounts(inputs, context.abortState);
     return { results: outcome.results.map(accountResultToProto) };
   };
 }

@@ -15,7 +15,7 @@ export function createTransfersHandler(
   return async (request, context) => {
     requireItemCount(request.transfers.length, 'transfers', TRANSFERS_PER_REQUEST_MAX);
     const inputs = request.transfers.map(transferInputFromProto);
-    const results = await dependencies.writer.createTransfers(inputs, context.signal);
+    const results = await dependencies.writer.createTransfers(inputs, context.abortState);
     return { results: results.map(transferResultToProto) };
   };
 }

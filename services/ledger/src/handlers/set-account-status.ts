@@ -28,7 +28,7 @@ export function setAccountStatusHandler(
         { field: 'status', description: 'must be OPEN, FROZEN or CLOSED' },
       ]);
     }
-    const outcome = await dependencies.writer.setAccountStatus(id, status, context.signal);
+    const outcome = await dependencies.writer.setAccountStatus(id, status, context.abortState);
     if (outcome === undefined) throw accountNotFound(id);
     if (!outcome.ok) {
       throw new MeshError(grpc.status.FAILED_PRECONDITION, outcome.error, refusals[outcome.error]);
