@@ -31,7 +31,10 @@ export interface GrpcServiceSpec {
   readonly name: Exclude<MeshProcessName, 'gateway'>;
   readonly schema: string;
   readonly migrations: readonly Migration[];
-  readonly services: (dependencies: ServiceDependencies) => readonly ServiceRegistration[];
+  /** The service's registrations; may wait for what must be ready before the first call. */
+  readonly services: (
+    dependencies: ServiceDependencies,
+  ) => readonly ServiceRegistration[] | Promise<readonly ServiceRegistration[]>;
 }
 
 export function runGrpcService(spec: GrpcServiceSpec): void {
@@ -55,16 +58,17 @@ async function start(spec: GrpcServiceSpec, logger: Logger): Promise<void> {
   const metrics = await startMetricsServer(registry, config.metricsAddress);
   const files = certificateFiles(config.certsDirectory, spec.name);
   const certificates = watchCertificates(files, config.certificateRefreshIntervalMs);
+  const services = await spec.services({
+    config,
+    db,
+    logger,
+    registry,
+    onStop: (hook) => stopHooks.push(hook),
+  });
   const server = await startMeshServer({
     address: config.address,
     credentials: reloadingServerCredentials(certificates),
-    services: spec.services({
-      config,
-      db,
-      logger,
-      registry,
-      onStop: (hook) => stopHooks.push(hook),
-    }),
+    services,
     policy,
     trustDomain: config.trustDomain,
     registry,
