@@ -12,6 +12,7 @@ import { TOKEN_LIFETIME_SECONDS_MAX, type AccountConfig } from './config.js';
 import { accountHandlers } from './handlers/index.js';
 import { loginFailurePruning as createLoginFailurePruning } from './login-failure-pruning.js';
 import { OpenAccountRecovery } from './open-account-recovery.js';
+import { SigningKeySeal } from './signing-key-seal.js';
 import { SigningKeys } from './signing-keys.js';
 
 export interface AccountServiceOptions {
@@ -26,6 +27,7 @@ export interface AccountServiceOptions {
     | 'recoveryGraceMs'
     | 'recoveryBatchMax'
     | 'secretHashCost'
+    | 'signingKeySecrets'
     | 'tokenIssuer'
     | 'tokenAudience'
     | 'tokenLifetimeSeconds'
@@ -44,10 +46,11 @@ export interface AccountService {
   /** The access token signing keys: rotate() is the operators' key rotation. */
   readonly signingKeys: SigningKeys;
   /**
-   * Starts the recovery pass and its timer and the pruning timer, and creates the first signing
-   * key if none exists.
+   * Prepares the signing keys (seals any not sealed under the current secret, creates the first
+   * if none exists), then starts the recovery pass and its timer and the pruning timer. Rejects,
+   * starting nothing, when a stored signing key does not open (wrong ACCOUNT_SIGNING_KEY_SECRET).
    */
-  start(): void;
+  start(): Promise<void>;
   /** Stops both timers and waits for passes in progress. */
   stop(): Promise<void>;
 }
@@ -76,6 +79,7 @@ export function createAccountService(options: AccountServiceOptions): AccountSer
       lifetimeSeconds: tokenLifetimeSeconds,
       lifetimeMaxSeconds: TOKEN_LIFETIME_SECONDS_MAX,
     },
+    new SigningKeySeal(config.signingKeySecrets),
     clock,
   );
   const handlers = accountHandlers({
@@ -96,13 +100,10 @@ export function createAccountService(options: AccountServiceOptions): AccountSer
     recovery,
     loginFailurePruning,
     signingKeys,
-    start: () => {
+    start: async () => {
+      await signingKeys.ensureKey();
       recovery.start();
       loginFailurePruning.start();
-      // Signing and GetJwks wait for this too, and retry it if it failed here.
-      signingKeys.ensureKey().catch((error: unknown) => {
-        options.logger.error({ err: error }, 'creating the first signing key failed');
-      });
     },
     stop: async () => {
       await Promise.all([recovery.stop(), loginFailurePruning.stop()]);

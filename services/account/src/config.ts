@@ -4,6 +4,7 @@
 import { readInteger, readString, ConfigError, type Environment } from '../../mesh/src/config.js';
 import { readDialAddress, type ProcessConfig } from '../../mesh/src/process-config.js';
 import { SCRYPT_COST_DEFAULT, SCRYPT_COST_MAX, SCRYPT_COST_MIN } from './client-secrets.js';
+import { readSigningKeySecrets, type SigningKeySecrets } from './signing-key-seal.js';
 
 /** RFC 9068 tokens are short-lived: at most 15 minutes, whatever the configuration says. */
 export const TOKEN_LIFETIME_SECONDS_MAX = 900;
@@ -25,6 +26,8 @@ export interface AccountConfig {
   /** scrypt cost N of new client secret hashes: a power of two, 2^14 to 2^17 from the
    * environment (tests construct cheaper settings directly). */
   readonly secretHashCost: number;
+  /** Seal the private signing keys at rest (ACCOUNT_SIGNING_KEY_SECRET[_PREVIOUS]). */
+  readonly signingKeySecrets: SigningKeySecrets;
   /** `iss` of access tokens; the gateway expects the same. */
   readonly tokenIssuer: string;
   /** `aud` of access tokens; the gateway expects the same. */
@@ -39,7 +42,7 @@ export interface AccountConfig {
 
 export const accountConfigDefaults: Omit<
   AccountConfig,
-  'pageTokenSecret' | 'certsDirectory' | 'trustDomain' | 'ledgerAddress'
+  'pageTokenSecret' | 'certsDirectory' | 'trustDomain' | 'ledgerAddress' | 'signingKeySecrets'
 > = {
   recoveryIntervalMs: 10_000,
   recoveryGraceMs: 5_000,
@@ -81,6 +84,7 @@ export function readAccountConfig(
       max: 1_000,
     }),
     secretHashCost: readSecretHashCost(env),
+    signingKeySecrets: readSigningKeySecrets(env),
     tokenIssuer: readString(env, 'ACCOUNT_TOKEN_ISSUER', defaults.tokenIssuer),
     tokenAudience: readString(env, 'ACCOUNT_TOKEN_AUDIENCE', defaults.tokenAudience),
     tokenLifetimeSeconds: readInteger(

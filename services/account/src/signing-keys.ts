@@ -1,15 +1,19 @@
 // The ES256 keys that sign access tokens, persisted in the account schema so that tokens verify
-// across restarts and replicas. The newest active key signs; rotating creates a new key and
-// retires the others, which stay in the JWKS until every token they signed has expired (the
-// longest lifetime plus the gateway's leeway). Private keys are imported once per process.
+// across restarts and replicas, their private halves sealed under ACCOUNT_SIGNING_KEY_SECRET
+// (signing-key-seal.ts). The newest active key signs; rotating creates a new key and retires the
+// others, which stay in the JWKS until every token they signed has expired (the longest lifetime
+// plus the gateway's leeway). Private keys are opened and imported once per process.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
 import type { Knex } from '../../mesh/src/database.js';
+import { SealError, type SigningKeySeal } from './signing-key-seal.js';
 import {
+  allSigningKeys,
   insertSigningKey,
   newestActiveSigningKey,
   publishedSigningKeys,
   retireSigningKeysExcept,
+  storeSealedPrivateKey,
   withSigningKeyLock,
   type StoredSigningKey,
 } from './store/index.js';
@@ -44,20 +48,38 @@ export class SigningKeys {
   constructor(
     private readonly db: Knex,
     private readonly settings: TokenSettings,
+    private readonly seal: SigningKeySeal,
     private readonly clock: () => Date,
   ) {}
 
-  /** Creates the first key when there is none, once per process; idempotent across replicas. */
+  /**
+   * Once per process: seals under the current secret every private key not yet sealed under it
+   * (a row from before sealing, or sealed under the previous secret), and creates the first key
+   * when there is none; idempotent across replicas. Answers the signing kid. Fails with a
+   * SealError when a stored key does not open: the secret is wrong, or the row was altered.
+   */
   ensureKey(): Promise<string> {
-    this.ready ??= this.createFirstKey().catch((error: unknown) => {
+    this.ready ??= this.prepareKeys().catch((error: unknown) => {
       this.ready = undefined;
       throw error;
     });
     return this.ready;
   }
 
-  private createFirstKey(): Promise<string> {
+  private prepareKeys(): Promise<string> {
     return withSigningKeyLock(this.db, async (trx) => {
+      for (const stored of await allSigningKeys(trx)) {
+        const sealed = stored.privateKeySealed;
+        if (sealed !== undefined && this.seal.isCurrent(sealed)) {
+          this.seal.open(stored.kid, sealed);
+          continue;
+        }
+        await storeSealedPrivateKey(
+          trx,
+          stored.kid,
+          this.seal.seal(stored.kid, this.plainPrivateJwk(stored)),
+        );
+      }
       const newest = await newestActiveSigningKey(trx);
       if (newest !== undefined) return newest.kid;
       return this.createKey(trx);
@@ -102,10 +124,19 @@ export class SigningKeys {
   private privateKeyOf(stored: StoredSigningKey): Promise<SigningKey> {
     let key = this.imported.get(stored.kid);
     if (key === undefined) {
-      key = importJWK(stored.privateJwk as JWK, SIGNING_ALGORITHM);
+      key = importJWK(this.plainPrivateJwk(stored) as JWK, SIGNING_ALGORITHM);
       this.imported.set(stored.kid, key);
     }
     return key;
+  }
+
+  /** A row not yet sealed (written by an older replica mid-upgrade) is read as it is. */
+  private plainPrivateJwk(stored: StoredSigningKey): Record<string, unknown> {
+    if (stored.privateKeySealed !== undefined) {
+      return this.seal.open(stored.kid, stored.privateKeySealed);
+    }
+    if (stored.unsealedPrivateJwk !== undefined) return stored.unsealedPrivateJwk;
+    throw new SealError(`signing key ${stored.kid} has no private key`);
   }
 
   private async createKey(trx: Knex): Promise<string> {
@@ -118,7 +149,7 @@ export class SigningKeys {
       kid,
       algorithm: SIGNING_ALGORITHM,
       publicJwk: { ...(await exportJWK(publicKey)), ...describe },
-      privateJwk: { ...(await exportJWK(privateKey)), ...describe },
+      privateKeySealed: this.seal.seal(kid, { ...(await exportJWK(privateKey)), ...describe }),
       createdAt: this.clock(),
       retiredAt: undefined,
     });

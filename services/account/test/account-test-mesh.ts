@@ -35,8 +35,14 @@ import {
   type AccountServiceOptions,
 } from '../src/account-service.js';
 import { accountConfigDefaults } from '../src/config.js';
+import type { SigningKeySecrets } from '../src/signing-key-seal.js';
 
 const pageTokenSecret = 'account-tests-page-token-secret';
+/** What the test account services seal their private signing keys under. */
+export const testSigningKeySecrets: SigningKeySecrets = {
+  current: 'account-tests-signing-key-secret-0123456789',
+  previous: undefined,
+};
 /** scrypt N for tests: far below the 2^15 default (which the environment cannot lower below
  * 2^14), so that hashing does not dominate the run. */
 export const TEST_SECRET_HASH_COST = 2 ** 10;
@@ -156,6 +162,7 @@ export async function startAccountTestMesh(options: {
       recoveryGraceMs: 0,
       recoveryBatchMax: 100,
       secretHashCost: TEST_SECRET_HASH_COST,
+      signingKeySecrets: testSigningKeySecrets,
       ...options.config,
     },
     ...(options.clock === undefined ? {} : { clock: options.clock }),

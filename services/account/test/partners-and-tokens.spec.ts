@@ -12,9 +12,15 @@ import { PartnerStatus, type Partner } from '../../../gen/grpc-js/clearmesh/acco
 import { clientErrorOf } from '../../../test/harness/test-clients.js';
 import { scryptParameters, secretMatches } from '../src/client-secrets.js';
 import { TOKEN_LIFETIME_SECONDS_MAX } from '../src/config.js';
+import { SigningKeySeal } from '../src/signing-key-seal.js';
 import { SigningKeys } from '../src/signing-keys.js';
 import { expectRefusal } from './account-fixtures.js';
-import { asPartner, startAccountTestMesh, type AccountTestMesh } from './account-test-mesh.js';
+import {
+  asPartner,
+  startAccountTestMesh,
+  testSigningKeySecrets,
+  type AccountTestMesh,
+} from './account-test-mesh.js';
 
 const { INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED, FAILED_PRECONDITION, UNAUTHENTICATED } =
   grpc.status;
@@ -52,7 +58,7 @@ describe('partners and access tokens', () => {
         loginFailureWindowMs: LOGIN_FAILURE_WINDOW_MS,
       },
     });
-    mesh.account.start();
+    await mesh.account.start();
     admin = mesh.clientAs('admin');
     demo = mesh.clientAs('demo');
     gateway = mesh.clientAs('gateway');
@@ -461,6 +467,7 @@ describe('partners and access tokens', () => {
           lifetimeSeconds: 600,
           lifetimeMaxSeconds: TOKEN_LIFETIME_SECONDS_MAX,
         },
+        new SigningKeySeal(testSigningKeySecrets),
         () => now,
       );
       expect(await other.jwks()).to.deep.equal(await mesh.account.signingKeys.jwks());

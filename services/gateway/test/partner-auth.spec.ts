@@ -16,7 +16,9 @@ import {
   type JWK,
 } from 'jose';
 import { GetPaymentRequest } from '../../../gen/grpc-js/clearmesh/payment/v1/payment_service.js';
+import { SigningKeySeal } from '../../account/src/signing-key-seal.js';
 import { newestActiveSigningKey } from '../../account/src/store/index.js';
+import { testSigningKeySecrets } from '../../account/test/account-test-mesh.js';
 import {
   accessTokenFor,
   rawRequest,
@@ -45,7 +47,13 @@ describe('gateway OAuth2 token endpoint and bearer tokens', function () {
     if (stored === undefined) throw new Error('no signing key');
     signingKey = {
       kid: stored.kid,
-      privateKey: await importJWK(stored.privateJwk as JWK, 'ES256'),
+      privateKey: await importJWK(
+        new SigningKeySeal(testSigningKeySecrets).open(
+          stored.kid,
+          stored.privateKeySealed ?? '',
+        ) as JWK,
+        'ES256',
+      ),
       publicJwk: stored.publicJwk,
     };
   });

@@ -1,12 +1,16 @@
-// The keys that sign access tokens, as JWKs. Creating the first key and rotating take one
-// advisory lock, so replicas starting together create one key, not one each.
+// The keys that sign access tokens: public JWKs, and private ones sealed (signing-key-seal.ts).
+// Creating the first key, rotating and re-sealing take one advisory lock, so replicas starting
+// together create one key, not one each, and never re-seal the same row at once.
 import type { Knex } from '../../../mesh/src/database.js';
 
 export interface StoredSigningKey {
   readonly kid: string;
   readonly algorithm: 'ES256';
   readonly publicJwk: Record<string, unknown>;
-  readonly privateJwk: Record<string, unknown>;
+  /** The private JWK, sealed; undefined only on a row written before keys were sealed. */
+  readonly privateKeySealed: string | undefined;
+  /** Such a row's plain private JWK, until the service seals it at start. */
+  readonly unsealedPrivateJwk: Record<string, unknown> | undefined;
   readonly createdAt: Date;
   readonly retiredAt: Date | undefined;
 }
@@ -15,7 +19,8 @@ interface SigningKeyRow {
   kid: string;
   algorithm: 'ES256';
   public_jwk: Record<string, unknown>;
-  private_jwk: Record<string, unknown>;
+  private_key_sealed: string | null;
+  private_jwk: Record<string, unknown> | null;
   created_at: Date;
   retired_at: Date | null;
 }
@@ -25,7 +30,8 @@ function keyOf(row: SigningKeyRow): StoredSigningKey {
     kid: row.kid,
     algorithm: row.algorithm,
     publicJwk: row.public_jwk,
-    privateJwk: row.private_jwk,
+    privateKeySealed: row.private_key_sealed ?? undefined,
+    unsealedPrivateJwk: row.private_jwk ?? undefined,
     createdAt: row.created_at,
     retiredAt: row.retired_at ?? undefined,
   };
@@ -59,15 +65,31 @@ export async function publishedSigningKeys(
   return rows.map(keyOf);
 }
 
-export async function insertSigningKey(db: Knex, key: StoredSigningKey): Promise<void> {
+export async function allSigningKeys(db: Knex): Promise<StoredSigningKey[]> {
+  const rows = (await db('signing_keys').orderBy('key_order').select('*')) as SigningKeyRow[];
+  return rows.map(keyOf);
+}
+
+/** A new key; its private half only ever sealed. */
+export async function insertSigningKey(
+  db: Knex,
+  key: Omit<StoredSigningKey, 'privateKeySealed' | 'unsealedPrivateJwk'> & {
+    privateKeySealed: string;
+  },
+): Promise<void> {
   await db('signing_keys').insert({
     kid: key.kid,
     algorithm: key.algorithm,
     public_jwk: JSON.stringify(key.publicJwk),
-    private_jwk: JSON.stringify(key.privateJwk),
+    private_key_sealed: key.privateKeySealed,
     created_at: key.createdAt,
     retired_at: key.retiredAt ?? null,
   });
+}
+
+/** Stores `kid`'s private key sealed (anew), and drops any plain copy of it. */
+export async function storeSealedPrivateKey(db: Knex, kid: string, sealed: string): Promise<void> {
+  await db('signing_keys').where({ kid }).update({ private_key_sealed: sealed, private_jwk: null });
 }
 
 /** Retires every active key but `kid`. */
