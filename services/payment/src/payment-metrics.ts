@@ -2,7 +2,7 @@
 // lock metrics: payments and refunds by outcome, idempotent replays and key conflicts, fencing
 // rejections (a stalled holder's write refused by Postgres), recovery re-drives and expirations.
 import type { Counter, Registry } from 'prom-client';
-import { counterOn } from './coordination/coordination-metrics.js';
+import { counterOn } from '../../mesh/src/redis-client.js';
 import type { FailureReason, KeyedRpc, PaymentStatus, RefundStatus } from './domain/index.js';
 
 export type RedriveOutcome = 'finished' | 'failed' | 'lost';

@@ -1,15 +1,9 @@
-// The metrics of the payment service's Redis coordination: lock outcomes and waits, Redis errors by
-// operation, and whether the lock Redis is connected. Every metric is looked up on the registry
-// before it is created, so two lock layers (or a lock layer and its client) can share a registry.
-import type { Redis } from 'ioredis';
-import {
-  Counter,
-  Gauge,
-  Histogram,
-  type CounterConfiguration,
-  type HistogramConfiguration,
-  type Registry,
-} from 'prom-client';
+// The metrics of the payment service's Redis coordination: lock outcomes and waits, and Redis errors
+// by operation (clearmesh_redis_up comes with the client: services/mesh/src/redis-client.ts). Every
+// metric is looked up on the registry before it is created, so two lock layers (or a lock layer and
+// its client) can share a registry.
+import { Counter, Histogram, type HistogramConfiguration, type Registry } from 'prom-client';
+import { counterOn, redisErrorsOn } from '../../../mesh/src/redis-client.js';
 
 export type LockOutcome = 'acquired' | 'contended' | 'unavailable';
 export type LockReleaseOutcome = 'released' | 'not_held';
@@ -49,57 +43,6 @@ export function coordinationMetrics(registry: Registry): CoordinationMetrics {
     }),
     redisErrors: redisErrorsOn(registry),
   };
-}
-
-export function redisErrorsOn(registry: Registry): Counter<'operation'> {
-  return counterOn(registry, {
-    name: 'clearmesh_redis_errors_total',
-    help: 'Redis errors by operation (acquire, release, connect).',
-    labelNames: ['operation'],
-  });
-}
-
-// The clients each registry's clearmesh_redis_up reads. A registry normally watches one client;
-// with more, Redis counts as up only when every one of them is ready.
-const watchedClients = new WeakMap<Registry, Set<Redis>>();
-
-/** Makes clearmesh_redis_up on `registry` read `redis`'s connection state at scrape time. */
-export function watchRedisUp(registry: Registry, redis: Redis): void {
-  let clients = watchedClients.get(registry);
-  if (clients === undefined) {
-    const watched = new Set<Redis>();
-    clients = watched;
-    watchedClients.set(registry, watched);
-    if (registry.getSingleMetric(redisUpName) === undefined) {
-      new Gauge({
-        name: redisUpName,
-        help: 'Whether the lock Redis connection is ready (1) or not (0).',
-        registers: [registry],
-        collect() {
-          const clientsReady = [...watched].map((client) => client.status === 'ready');
-          this.set(clientsReady.length > 0 && clientsReady.every(Boolean) ? 1 : 0);
-        },
-      });
-    }
-  }
-  if (clients.has(redis)) return;
-  const watched = clients;
-  watched.add(redis);
-  // A client closed for good (quit, disconnect) no longer speaks for Redis.
-  redis.once('end', () => watched.delete(redis));
-}
-
-const redisUpName = 'clearmesh_redis_up';
-
-/** The counter `name` on `registry`, made on first use: several users may share one registry. */
-export function counterOn<T extends string>(
-  registry: Registry,
-  configuration: Omit<CounterConfiguration<T>, 'registers'>,
-): Counter<T> {
-  const existing = registry.getSingleMetric(configuration.name);
-  if (existing === undefined) return new Counter({ ...configuration, registers: [registry] });
-  if (existing instanceof Counter) return existing;
-  throw new Error(`metric ${configuration.name} is already registered, and not as a counter`);
 }
 
 function histogramOn<T extends string>(

@@ -5,11 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
-import {
-  coordinationMetrics,
-  watchRedisUp,
-  type CoordinationMetrics,
-} from './coordination-metrics.js';
+import { watchRedisUp } from '../../../mesh/src/redis-client.js';
+import { coordinationMetrics, type CoordinationMetrics } from './coordination-metrics.js';
 
 export { connectLockRedis, type LockRedisOptions } from './lock-redis-client.js';
 
