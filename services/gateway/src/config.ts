@@ -1,8 +1,15 @@
 // The gateway's own settings, read once from the environment (the process settings every mesh
 // process shares are read by readProcessConfig). Limits carry their units; a bad value stops
 // start-up with one line naming the variable.
-import { ConfigError, readInteger, readString, type Environment } from '../../mesh/src/config.js';
+import {
+  ConfigError,
+  readInteger,
+  readString,
+  readUrl,
+  type Environment,
+} from '../../mesh/src/config.js';
 import { readDialAddress } from '../../mesh/src/process-config.js';
+import { redisUrlDefault } from '../../mesh/src/topology.js';
 
 export interface GatewayConfig {
   /** host:port the account service is dialled at (ACCOUNT_TARGET, else ACCOUNT_ADDR). */
@@ -20,6 +27,10 @@ export interface GatewayConfig {
   readonly jwksRefreshMinIntervalMs: number;
   /** The JWKS is refreshed in the background once it is this old. */
   readonly jwksMaxAgeMs: number;
+  /** REDIS_URL: where the rate limits are shared by every replica (per replica while away). */
+  readonly redisUrl: string;
+  /** Prefix of the rate limits' Redis keys; the replicas of one deployment share it. */
+  readonly rateLimitKeyPrefix: string;
   /** Per-partner token bucket: sustained requests per second and burst size. */
   readonly rateLimitPerSecond: number;
   readonly rateLimitBurst: number;
@@ -38,13 +49,17 @@ export interface GatewayConfig {
 
 export const corsOriginsDevelopment = ['http://localhost:*', 'http://127.0.0.1:*'] as const;
 
-export const gatewayConfigDefaults: Omit<GatewayConfig, 'accountAddress' | 'paymentAddress'> = {
+export const gatewayConfigDefaults: Omit<
+  GatewayConfig,
+  'accountAddress' | 'paymentAddress' | 'redisUrl'
+> = {
   corsOrigins: corsOriginsDevelopment,
   tokenIssuer: 'clearmesh',
   tokenAudience: 'clearmesh',
   tokenLeewaySeconds: 30,
   jwksRefreshMinIntervalMs: 10_000,
   jwksMaxAgeMs: 300_000,
+  rateLimitKeyPrefix: 'clearmesh:ratelimit:',
   rateLimitPerSecond: 50,
   rateLimitBurst: 100,
   tokenEndpointRatePerSecond: 5,
@@ -76,6 +91,12 @@ export function readGatewayConfig(env: Environment): GatewayConfig {
       3_600_000,
     ),
     jwksMaxAgeMs: integer('GATEWAY_JWKS_MAX_AGE_MS', defaults.jwksMaxAgeMs, 1_000, 86_400_000),
+    redisUrl: readUrl(env, 'REDIS_URL', redisUrlDefault).toString(),
+    rateLimitKeyPrefix: readString(
+      env,
+      'GATEWAY_RATE_LIMIT_KEY_PREFIX',
+      defaults.rateLimitKeyPrefix,
+    ),
     rateLimitPerSecond: integer(
       'GATEWAY_RATE_LIMIT_PER_SECOND',
       defaults.rateLimitPerSecond,

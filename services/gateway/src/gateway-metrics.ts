@@ -1,7 +1,7 @@
 // The gateway's metrics on its /metrics port: grpc-web calls under the go-grpc-prometheus server
 // names (the gateway is the gRPC server partners see), its forwarded calls as grpc_client_* (the
 // internal SDK records those), and what only the gateway knows: HTTP requests by route and
-// status, rate-limit rejections and refused access tokens.
+// status, rate-limit rejections (and decisions made without Redis), refused access tokens.
 import { Counter, type Registry } from 'prom-client';
 import { RpcMetrics } from '../../mesh/src/rpc-metrics.js';
 
@@ -19,6 +19,7 @@ export class GatewayMetrics {
   readonly rpc: RpcMetrics;
   private readonly httpRequests: Counter<'route' | 'status'>;
   private readonly rateLimited: Counter<'route'>;
+  private readonly rateLimitLocal: Counter<'route'>;
   private readonly tokenRejections: Counter<'reason'>;
 
   constructor(registry: Registry) {
@@ -32,6 +33,12 @@ export class GatewayMetrics {
     this.rateLimited = new Counter({
       name: 'clearmesh_gateway_rate_limited_total',
       help: 'Requests refused by a rate limit (grpc-web per partner, oauth_token per address).',
+      labelNames: ['route'],
+      registers: [registry],
+    });
+    this.rateLimitLocal = new Counter({
+      name: 'clearmesh_gateway_rate_limit_local_total',
+      help: 'Rate limit decisions this replica made alone because Redis did not answer.',
       labelNames: ['route'],
       registers: [registry],
     });
@@ -49,6 +56,10 @@ export class GatewayMetrics {
 
   rateLimit(route: 'grpc_web' | 'oauth_token'): void {
     this.rateLimited.inc({ route });
+  }
+
+  rateLimitDecidedLocally(route: 'grpc_web' | 'oauth_token'): void {
+    this.rateLimitLocal.inc({ route });
   }
 
   tokenRejected(reason: string): void {

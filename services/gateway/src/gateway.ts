@@ -1,6 +1,8 @@
 // Assembles the gateway from its parts: the internal SDK's clients to the account and payment
-// services (mTLS as service/gateway), the token verifier over our own JWKS, the rate limiters, CORS
-// and metrics, behind the HTTPS listener. main.ts and the tests start it the same way.
+// services (mTLS as service/gateway), the token verifier over our own JWKS, the rate limiters
+// (shared in Redis when given one), CORS and metrics, behind the HTTPS listener. main.ts and the
+// tests start it the same way.
+import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import type { AccountClient, PaymentClient } from '../../../clients/internal/src/index.js';
 import type { HostPort } from '../../mesh/src/config.js';
@@ -12,13 +14,16 @@ import { CorsPolicy } from './cors.js';
 import { GatewayMetrics } from './gateway-metrics.js';
 import { startGatewayServer, type GatewayServer } from './https-server.js';
 import { partnerRoutes } from './partner-routes.js';
-import { TokenBucketLimiter } from './rate-limiter.js';
+import { TokenBucketLimiter, type RateLimiter, type RateLimitOptions } from './rate-limiter.js';
+import { SharedRateLimiter } from './shared-rate-limiter.js';
 
 export interface GatewayOptions {
   readonly address: HostPort;
   /** The certificate partners' TLS clients see (the gateway's mesh identity by default). */
   readonly identity: TlsIdentity;
-  readonly config: Omit<GatewayConfig, 'accountAddress' | 'paymentAddress'>;
+  readonly config: Omit<GatewayConfig, 'accountAddress' | 'paymentAddress' | 'redisUrl'>;
+  /** Where the rate limits are shared with the other replicas; without it, per replica. */
+  readonly redis?: Redis;
   readonly account: AccountClient;
   readonly payment: PaymentClient;
   readonly registry: Registry;
@@ -28,6 +33,15 @@ export interface GatewayOptions {
 export async function startGateway(options: GatewayOptions): Promise<GatewayServer> {
   const { config, logger } = options;
   const metrics = new GatewayMetrics(options.registry);
+  const { redis } = options;
+  const limiter = (route: 'grpc_web' | 'oauth_token', limit: RateLimitOptions): RateLimiter =>
+    redis === undefined
+      ? new TokenBucketLimiter(limit)
+      : new SharedRateLimiter(
+          redis,
+          { ...limit, route, keyPrefix: config.rateLimitKeyPrefix },
+          { metrics, registry: options.registry, logger },
+        );
   const verifier = new AccessTokenVerifier(
     async () => (await options.account.call.getJwks({}, { timeoutMs: 5_000 })).jwksJson,
     {
@@ -47,7 +61,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayServ
         account: options.account,
         payment: options.payment,
         verifier,
-        limiter: new TokenBucketLimiter({
+        limiter: limiter('grpc_web', {
           ratePerSecond: config.rateLimitPerSecond,
           burst: config.rateLimitBurst,
         }),
@@ -57,7 +71,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayServ
       },
       tokenEndpoint: {
         account: options.account,
-        limiter: new TokenBucketLimiter({
+        limiter: limiter('oauth_token', {
           ratePerSecond: config.tokenEndpointRatePerSecond,
           burst: config.tokenEndpointBurst,
         }),

@@ -38,7 +38,7 @@ import {
   type WebStatus,
 } from './grpc-web-framing.js';
 import type { PartnerRoute } from './partner-routes.js';
-import type { TokenBucketLimiter } from './rate-limiter.js';
+import type { RateLimiter } from './rate-limiter.js';
 import { readBody } from './request-body.js';
 
 export interface GrpcWebDependencies {
@@ -46,7 +46,7 @@ export interface GrpcWebDependencies {
   readonly account: AccountClient;
   readonly payment: PaymentClient;
   readonly verifier: AccessTokenVerifier;
-  readonly limiter: TokenBucketLimiter;
+  readonly limiter: RateLimiter;
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
   readonly config: Pick<
@@ -163,7 +163,7 @@ class PartnerCall {
       ]);
     }
     this.partner = await this.authenticate();
-    this.authorize(this.partner);
+    await this.authorize(this.partner);
     const body = await readBody(this.request, rawBodyMaxBytes).catch((error: unknown) => {
       throw new MeshError(grpc.status.CANCELLED, 'INTERNAL_ERROR', 'the request was cut short', {
         cause: error,
@@ -221,7 +221,7 @@ class PartnerCall {
     }
   }
 
-  private authorize(partner: VerifiedToken): void {
+  private async authorize(partner: VerifiedToken): Promise<void> {
     if (!partner.scopes.includes(this.route.scope)) {
       this.request.resume();
       throw new MeshError(
@@ -231,7 +231,7 @@ class PartnerCall {
         { metadata: { required_scope: this.route.scope } },
       );
     }
-    const decision = this.dependencies.limiter.take(partner.partnerId);
+    const decision = await this.dependencies.limiter.take(partner.partnerId);
     if (!decision.allowed) {
       this.request.resume();
       this.dependencies.metrics.rateLimit('grpc_web');

@@ -1,5 +1,5 @@
-// The partner gateway process: config → mesh clients (mTLS as service/gateway) → HTTPS listener →
-// metrics → ready → drain on SIGTERM.
+// The partner gateway process: config → mesh clients (mTLS as service/gateway) and the rate
+// limits' Redis → HTTPS listener → metrics → ready → drain on SIGTERM.
 import {
   createAccountClient,
   createPaymentClient,
@@ -9,11 +9,14 @@ import { announceReady, exitOnStartupFailure, stopOnSignals } from '../../mesh/s
 import { createLogger } from '../../mesh/src/logger.js';
 import { createMetricsRegistry, startMetricsServer } from '../../mesh/src/metrics-server.js';
 import { readProcessConfig } from '../../mesh/src/process-config.js';
+import { connectRedis } from '../../mesh/src/redis-client.js';
 import { readTlsIdentity } from '../../mesh/src/tls.js';
 import { readGatewayConfig } from './config.js';
 import { startGateway } from './gateway.js';
 
 const logger = createLogger('gateway');
+/** Every grpc-web call and token request asks Redis once; past this it decides alone. */
+const rateLimitRedisTimeoutMs = 100;
 
 async function main(): Promise<void> {
   const processConfig = readProcessConfig('gateway', process.env);
@@ -37,6 +40,11 @@ async function main(): Promise<void> {
     credentials: paymentCredentials.credentials,
     registry,
   });
+  const redis = connectRedis(
+    config.redisUrl,
+    { name: 'rate limit Redis', whileDown: 'rate limits are per replica' },
+    { commandTimeoutMs: rateLimitRedisTimeoutMs, logger, registry },
+  );
   const metrics = await startMetricsServer(registry, processConfig.metricsAddress);
   const server = await startGateway({
     address: processConfig.address,
@@ -44,6 +52,7 @@ async function main(): Promise<void> {
     config,
     account,
     payment,
+    redis,
     registry,
     logger,
   });
@@ -53,6 +62,7 @@ async function main(): Promise<void> {
     payment.close();
     accountCredentials.close();
     paymentCredentials.close();
+    redis.disconnect();
     await metrics.close();
   });
   announceReady({ name: 'gateway', address: server.address, metricsAddress: metrics.address });

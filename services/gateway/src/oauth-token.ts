@@ -9,12 +9,12 @@ import type { AccountClient } from '../../../clients/internal/src/index.js';
 import { ClientError } from '../../../clients/internal/src/index.js';
 import type { Logger } from '../../mesh/src/logger.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
-import type { TokenBucketLimiter } from './rate-limiter.js';
+import type { RateLimiter } from './rate-limiter.js';
 import { readBody } from './request-body.js';
 
 export interface TokenEndpointDependencies {
   readonly account: AccountClient;
-  readonly limiter: TokenBucketLimiter;
+  readonly limiter: RateLimiter;
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
 }
@@ -67,7 +67,7 @@ async function tokenAnswer(
   request: Http2ServerRequest,
 ): Promise<TokenAnswer> {
   const address = request.socket.remoteAddress ?? 'unknown';
-  const decision = dependencies.limiter.take(address);
+  const decision = await dependencies.limiter.take(address);
   if (!decision.allowed) {
     request.resume();
     dependencies.metrics.rateLimit('oauth_token');

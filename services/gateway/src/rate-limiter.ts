@@ -1,7 +1,8 @@
 // Token buckets per key (a partner id, a client address): `ratePerSecond` sustained, `burst` at
-// once. In memory, per gateway replica; with n replicas behind a balancer a partner gets up to n
-// times the rate, which operators size for. The number of keys is bounded: the least recently
-// used bucket is dropped first (a dropped bucket comes back full, which only errs towards serving).
+// once, in this replica's memory. The gateway shares its limits across replicas in Redis
+// (shared-rate-limiter.ts) and falls back to these while Redis is away, or uses only these when
+// given no Redis. The number of keys is bounded: the least recently used bucket is dropped first
+// (a dropped bucket comes back full, which only errs towards serving).
 export interface RateLimitOptions {
   readonly ratePerSecond: number;
   readonly burst: number;
@@ -11,6 +12,11 @@ export interface RateLimitOptions {
 export type RateDecision =
   { readonly allowed: true } | { readonly allowed: false; readonly retryAfterMs: number };
 
+/** Takes one request's token from `key`'s allowance, or says how long until there is one. */
+export interface RateLimiter {
+  take(key: string): RateDecision | Promise<RateDecision>;
+}
+
 interface Bucket {
   tokens: number;
   updatedAtMs: number;
@@ -18,7 +24,7 @@ interface Bucket {
 
 const keysMaxDefault = 100_000;
 
-export class TokenBucketLimiter {
+export class TokenBucketLimiter implements RateLimiter {
   private readonly buckets = new Map<string, Bucket>();
   private readonly keysMax: number;
 

@@ -2,7 +2,9 @@
 // mTLS, the run's database), a payment stand-in (a real mesh server presenting service/payment,
 // whose handlers are written here so that streams, errors and deadlines are deterministic before
 // and independent of the real payment service), and the gateway on 127.0.0.1:0 calling both
-// through the internal SDK as service/gateway. Raw HTTPS helpers speak HTTP/1.1 or HTTP/2.
+// through the internal SDK as service/gateway, its rate limits shared in the run's Redis (under a
+// prefix of the mesh's own; further replicas share them). Raw HTTPS helpers speak HTTP/1.1 or
+// HTTP/2.
 import * as grpc from '@grpc/grpc-js';
 import { EventEmitter, once } from 'node:events';
 import { connect, constants as http2constants } from 'node:http2';
@@ -36,6 +38,7 @@ import {
   startMeshServer,
   type MeshServer,
 } from '../../mesh/src/server.js';
+import { connectRedis } from '../../mesh/src/redis-client.js';
 import { serverCredentials } from '../../mesh/src/tls.js';
 import { gatewayConfigDefaults, type GatewayConfig } from '../src/config.js';
 import { startGateway } from '../src/gateway.js';
@@ -63,6 +66,8 @@ export interface GatewayTestMesh {
    * when it learns that the call was cancelled. */
   readonly paymentEvents: EventEmitter;
   createPartner(scopes: readonly string[]): Promise<PartnerCredential>;
+  /** Another gateway replica over the same services and rate limits; stopped with the mesh. */
+  startReplica(): Promise<{ readonly baseUrl: string }>;
   stop(): Promise<void>;
 }
 
@@ -190,15 +195,31 @@ export async function startGatewayTestMesh(
     credentials: meshCredentialsFor('gateway', 'service/payment'),
     registry,
   });
-  const gateway = await startGateway({
-    address: { host: '127.0.0.1', port: 0 },
-    identity: pki.identity('gateway'),
-    config: { ...gatewayConfigDefaults, ...options.config },
-    account,
-    payment: paymentClient,
-    registry,
-    logger: silentLogger,
-  });
+  const redis = connectRedis(
+    testRun().redis.url,
+    { name: 'test rate limit Redis', whileDown: 'rate limits are per replica' },
+    { commandTimeoutMs: 1_000, registry },
+  );
+  // Until it is ready every limit would be decided locally, and tests count shared decisions.
+  await once(redis, 'ready');
+  const config = {
+    ...gatewayConfigDefaults,
+    rateLimitKeyPrefix: `${testRun().redis.keyPrefix}${options.schema}:ratelimit:`,
+    ...options.config,
+  };
+  const startReplica = (replicaRegistry: Registry): Promise<GatewayServer> =>
+    startGateway({
+      address: { host: '127.0.0.1', port: 0 },
+      identity: pki.identity('gateway'),
+      config,
+      account,
+      payment: paymentClient,
+      redis,
+      registry: replicaRegistry,
+      logger: silentLogger,
+    });
+  const gateway = await startReplica(registry);
+  const replicas: GatewayServer[] = [];
   const admin = accounts.clientAs('admin');
   return {
     accounts,
@@ -220,8 +241,15 @@ export async function startGatewayTestMesh(
         clientSecret: created.clientSecret,
       };
     },
+    startReplica: async () => {
+      const replica = await startReplica(new Registry());
+      replicas.push(replica);
+      return { baseUrl: `https://127.0.0.1:${replica.port}` };
+    },
     stop: async () => {
+      for (const replica of replicas) await replica.shutdown(0);
       await gateway.shutdown(0);
+      redis.disconnect();
       account.close();
       paymentClient.close();
       await payment.shutdown(0);

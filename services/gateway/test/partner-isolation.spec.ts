@@ -1,6 +1,6 @@
 // Each partner stays inside its own accounts and its own rate, through the real account service:
 // another partner's account is NOT_FOUND, opening for another owner or a SETTLEMENT account is
-// PERMISSION_DENIED, and a partner past its burst gets RESOURCE_EXHAUSTED / RATE_LIMITED while
+// PERMISSION_DENIED, and a partner past its burst — on any gateway replica — gets RESOURCE_EXHAUSTED / RATE_LIMITED while
 // another partner is still served.
 import * as grpc from '@grpc/grpc-js';
 import { expect } from 'chai';
@@ -140,6 +140,31 @@ describe('gateway partner isolation and rate limits', function () {
     expect(await mesh.registry.metrics()).to.match(
       /clearmesh_gateway_rate_limited_total\{route="grpc_web"\} [1-9]/,
     );
+  });
+
+  it('shares a partner’s burst between gateway replicas (the limit is the deployment’s)', async function () {
+    const partner = await newPartner();
+    const replica = await mesh.startReplica();
+    const list = ListAccountsRequest.encode({ ownerId: '', pageSize: 0, pageToken: '' }).finish();
+    const startedAt = performance.now();
+    // Alternating replicas: per-replica buckets would serve twice the burst.
+    const results = await Promise.all(
+      Array.from({ length: 2 * burst }, (_unused, index) =>
+        grpcWebCall(
+          index % 2 === 0 ? mesh.baseUrl : replica.baseUrl,
+          `${service}/ListAccounts`,
+          list,
+          { token: partner.token },
+        ),
+      ),
+    );
+    const refilled = Math.ceil((performance.now() - startedAt) / 1_000);
+    const codes: number[] = results.map((result) => result.code);
+    const [ok, exhausted]: number[] = [grpc.status.OK, grpc.status.RESOURCE_EXHAUSTED];
+    const served = codes.filter((code) => code === ok).length;
+    expect(refilled).to.be.below(burst); // else per-replica buckets could not be told apart
+    expect(served).to.be.within(burst, burst + refilled);
+    expect(codes.filter((code) => code === exhausted)).to.have.length(results.length - served);
   });
 
   // Last: it spends this address's token-endpoint bucket.
