@@ -9,6 +9,7 @@ import { announceReady, exitOnStartupFailure, stopOnSignals } from '../../mesh/s
 import { createLogger } from '../../mesh/src/logger.js';
 import { createMetricsRegistry, startMetricsServer } from '../../mesh/src/metrics-server.js';
 import { readProcessConfig } from '../../mesh/src/process-config.js';
+import type { Redis } from 'ioredis';
 import { connectRedis } from '../../mesh/src/redis-client.js';
 import { readTlsIdentity } from '../../mesh/src/tls.js';
 import { readGatewayConfig } from './config.js';
@@ -17,6 +18,8 @@ import { startGateway } from './gateway.js';
 const logger = createLogger('gateway');
 /** Every grpc-web call and token request asks Redis once; past this it decides alone. */
 const rateLimitRedisTimeoutMs = 100;
+/** How long start-up waits for the rate limits' Redis before it goes on without it. */
+const rateLimitRedisStartWaitMs = 2_000;
 
 async function main(): Promise<void> {
   const processConfig = readProcessConfig('gateway', process.env);
@@ -45,6 +48,9 @@ async function main(): Promise<void> {
     { name: 'rate limit Redis', whileDown: 'rate limits are per replica' },
     { commandTimeoutMs: rateLimitRedisTimeoutMs, logger, registry },
   );
+  // Partners are served without Redis too, but a replica that starts connected shares its limits
+  // from the first request; one that cannot reach Redis soon starts anyway, limiting alone.
+  await redisReadyOrGiveUp(redis, rateLimitRedisStartWaitMs);
   const metrics = await startMetricsServer(registry, processConfig.metricsAddress);
   const server = await startGateway({
     address: processConfig.address,
@@ -69,3 +75,23 @@ async function main(): Promise<void> {
 }
 
 main().catch(exitOnStartupFailure(logger));
+
+/** Resolves when Redis is ready, or after `waitMs` (saying so); connection errors do not end it. */
+function redisReadyOrGiveUp(redis: Redis, waitMs: number): Promise<void> {
+  if (redis.status === 'ready') return Promise.resolve();
+  return new Promise((resolve) => {
+    const onReady = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      redis.removeListener('ready', onReady);
+      logger.warn(
+        { waitedMs: waitMs },
+        "starting without the rate limits' Redis: limits are per replica",
+      );
+      resolve();
+    }, waitMs);
+    redis.once('ready', onReady);
+  });
+}
