@@ -1,11 +1,12 @@
-// The account service assembled: handlers, the open-account recovery and the pruning of expired
-// failed-login windows over one database pool and one ledger client. main.ts runs it in a process; tests run it in theirs.
+// The account service assembled: handlers, the open-account recovery, the pruning of expired
+// failed-login windows and the signing key rotation over one database pool and one ledger
+// client. main.ts runs it in a process; tests run it in theirs.
 import type { LedgerClient } from '../../../clients/internal/src/index.js';
 import { AccountServiceService } from '../../../gen/grpc-js/clearmesh/account/v1/account_service.js';
 import type { Knex } from '../../mesh/src/database.js';
 import type { Logger } from '../../mesh/src/logger.js';
 import { PageTokens } from '../../mesh/src/page-token.js';
-import type { PeriodicTask } from '../../mesh/src/periodic-task.js';
+import { PeriodicTask } from '../../mesh/src/periodic-task.js';
 import { serviceRegistration, type ServiceRegistration } from '../../mesh/src/server.js';
 import { scryptParameters } from './client-secrets.js';
 import { TOKEN_LIFETIME_SECONDS_MAX, type AccountConfig } from './config.js';
@@ -13,7 +14,7 @@ import { accountHandlers } from './handlers/index.js';
 import { loginFailurePruning as createLoginFailurePruning } from './login-failure-pruning.js';
 import { OpenAccountRecovery } from './open-account-recovery.js';
 import { SigningKeySeal } from './signing-key-seal.js';
-import { SigningKeys } from './signing-keys.js';
+import { SigningKeys, type SigningKeyPass } from './signing-keys.js';
 
 export interface AccountServiceOptions {
   readonly db: Knex;
@@ -28,6 +29,7 @@ export interface AccountServiceOptions {
     | 'recoveryBatchMax'
     | 'secretHashCost'
     | 'signingKeySecrets'
+    | 'signingKeyMaxAgeDays'
     | 'tokenIssuer'
     | 'tokenAudience'
     | 'tokenLifetimeSeconds'
@@ -45,13 +47,16 @@ export interface AccountService {
   readonly loginFailurePruning: PeriodicTask<number>;
   /** The access token signing keys: rotate() is the operators' key rotation. */
   readonly signingKeys: SigningKeys;
+  /** Hourly: rotates a signing key past its maximum age, deletes keys no longer published. */
+  readonly signingKeyRotation: PeriodicTask<SigningKeyPass>;
   /**
    * Prepares the signing keys (seals any not sealed under the current secret, creates the first
-   * if none exists), then starts the recovery pass and its timer and the pruning timer. Rejects,
-   * starting nothing, when a stored signing key does not open (wrong ACCOUNT_SIGNING_KEY_SECRET).
+   * if none exists), then starts the recovery pass and its timer, the pruning timer and the
+   * signing key rotation. Rejects, starting nothing, when a stored signing key does not open
+   * (wrong ACCOUNT_SIGNING_KEY_SECRET).
    */
   start(): Promise<void>;
-  /** Stops both timers and waits for passes in progress. */
+  /** Stops the timers and waits for passes in progress. */
   stop(): Promise<void>;
 }
 
@@ -82,6 +87,10 @@ export function createAccountService(options: AccountServiceOptions): AccountSer
     new SigningKeySeal(config.signingKeySecrets),
     clock,
   );
+  const signingKeyRotation = signingKeyRotationTask(signingKeys, {
+    maxAgeMs: config.signingKeyMaxAgeDays * 86_400_000,
+    logger: options.logger,
+  });
   const handlers = accountHandlers({
     db,
     ledger,
@@ -100,13 +109,39 @@ export function createAccountService(options: AccountServiceOptions): AccountSer
     recovery,
     loginFailurePruning,
     signingKeys,
+    signingKeyRotation,
     start: async () => {
       await signingKeys.ensureKey();
       recovery.start();
       loginFailurePruning.start();
+      signingKeyRotation.start();
     },
     stop: async () => {
-      await Promise.all([recovery.stop(), loginFailurePruning.stop()]);
+      await Promise.all([recovery.stop(), loginFailurePruning.stop(), signingKeyRotation.stop()]);
     },
   };
+}
+
+/** How often replicas check the signing key's age (the pass is cheap and rotates once). */
+const signingKeyRotationIntervalMs = 3_600_000;
+
+function signingKeyRotationTask(
+  signingKeys: SigningKeys,
+  options: { readonly maxAgeMs: number; readonly logger: Logger },
+): PeriodicTask<SigningKeyPass> {
+  return new PeriodicTask(() => signingKeys.rotateWhenOlderThan(options.maxAgeMs), {
+    intervalMs: signingKeyRotationIntervalMs,
+    runAtStart: true,
+    onResult: (pass) => {
+      if (pass.rotatedTo !== undefined) {
+        options.logger.info({ kid: pass.rotatedTo }, 'signing key rotated: it had reached its age');
+      }
+      if (pass.deleted.length > 0) {
+        options.logger.info({ kids: pass.deleted }, 'retired signing keys deleted');
+      }
+    },
+    onError: (error) => {
+      options.logger.warn({ err: error }, 'the signing key rotation pass failed');
+    },
+  });
 }

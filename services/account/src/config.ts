@@ -28,6 +28,8 @@ export interface AccountConfig {
   readonly secretHashCost: number;
   /** Seal the private signing keys at rest (ACCOUNT_SIGNING_KEY_SECRET[_PREVIOUS]). */
   readonly signingKeySecrets: SigningKeySecrets;
+  /** A signing key older than this is rotated by the hourly pass; 0 never rotates by age. */
+  readonly signingKeyMaxAgeDays: number;
   /** `iss` of access tokens; the gateway expects the same. */
   readonly tokenIssuer: string;
   /** `aud` of access tokens; the gateway expects the same. */
@@ -48,6 +50,7 @@ export const accountConfigDefaults: Omit<
   recoveryGraceMs: 5_000,
   recoveryBatchMax: 100,
   secretHashCost: SCRYPT_COST_DEFAULT,
+  signingKeyMaxAgeDays: 30,
   tokenIssuer: 'clearmesh',
   tokenAudience: 'clearmesh',
   tokenLifetimeSeconds: 600,
@@ -85,6 +88,12 @@ export function readAccountConfig(
     }),
     secretHashCost: readSecretHashCost(env),
     signingKeySecrets: readSigningKeySecrets(env),
+    signingKeyMaxAgeDays: readInteger(
+      env,
+      'ACCOUNT_SIGNING_KEY_MAX_AGE_DAYS',
+      defaults.signingKeyMaxAgeDays,
+      { min: 0, max: 3_650 },
+    ),
     tokenIssuer: readString(env, 'ACCOUNT_TOKEN_ISSUER', defaults.tokenIssuer),
     tokenAudience: readString(env, 'ACCOUNT_TOKEN_AUDIENCE', defaults.tokenAudience),
     tokenLifetimeSeconds: readInteger(

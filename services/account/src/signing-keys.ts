@@ -1,14 +1,16 @@
 // The ES256 keys that sign access tokens, persisted in the account schema so that tokens verify
 // across restarts and replicas, their private halves sealed under ACCOUNT_SIGNING_KEY_SECRET
-// (signing-key-seal.ts). The newest active key signs; rotating creates a new key and retires the
-// others, which stay in the JWKS until every token they signed has expired (the longest lifetime
-// plus the gateway's leeway). Private keys are opened and imported once per process.
+// (signing-key-seal.ts). The newest active key signs; rotating (by age, on a schedule, or when
+// asked) creates a new key and retires the others, which stay in the JWKS until every token they
+// signed has expired (the longest lifetime plus the gateway's leeway) and are deleted after.
+// Private keys are opened and imported once per process.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
 import type { Knex } from '../../mesh/src/database.js';
 import { SealError, type SigningKeySeal } from './signing-key-seal.js';
 import {
   allSigningKeys,
+  deleteSigningKeysRetiredUpTo,
   insertSigningKey,
   newestActiveSigningKey,
   publishedSigningKeys,
@@ -28,6 +30,12 @@ export interface AccessTokenClaims {
   readonly clientId: string;
   /** Space-separated, as OAuth2 `scope`. */
   readonly scope: string;
+}
+
+/** What one scheduled pass did: the new signing kid if it rotated, the kids it deleted. */
+export interface SigningKeyPass {
+  readonly rotatedTo: string | undefined;
+  readonly deleted: readonly string[];
 }
 
 export interface TokenSettings {
@@ -88,19 +96,44 @@ export class SigningKeys {
 
   /** A new key signs from now on; the previous ones are retired but stay published. */
   async rotate(): Promise<string> {
+    return withSigningKeyLock(this.db, (trx) => this.rotateIn(trx));
+  }
+
+  /**
+   * The scheduled pass: rotates when the signing key is older than `maxAgeMs` (0: never), and
+   * deletes keys retired so long ago that no token they signed is still valid, private halves
+   * and all. Under the signing-key lock, so replicas running it together rotate once.
+   */
+  async rotateWhenOlderThan(maxAgeMs: number): Promise<SigningKeyPass> {
     return withSigningKeyLock(this.db, async (trx) => {
-      const kid = await this.createKey(trx);
-      await retireSigningKeysExcept(trx, kid, this.clock());
-      return kid;
+      const now = this.clock();
+      const newest = await newestActiveSigningKey(trx);
+      const due =
+        newest === undefined ||
+        (maxAgeMs > 0 && now.getTime() - newest.createdAt.getTime() >= maxAgeMs);
+      const rotatedTo = due ? await this.rotateIn(trx) : undefined;
+      const deleted = await deleteSigningKeysRetiredUpTo(trx, this.publishedSince(now));
+      return { rotatedTo, deleted };
     });
   }
 
   /** The JWKS document: public keys of active keys and of recently retired ones. */
   async jwks(): Promise<{ keys: JWK[] }> {
     await this.ensureKey();
-    const graceMs = (this.settings.lifetimeMaxSeconds + RETIRED_KEY_GRACE_SECONDS) * 1_000;
-    const keys = await publishedSigningKeys(this.db, new Date(this.clock().getTime() - graceMs));
+    const keys = await publishedSigningKeys(this.db, this.publishedSince(this.clock()));
     return { keys: keys.map((key) => key.publicJwk as JWK) };
+  }
+
+  /** Keys retired after this instant are still published (their tokens may still be valid). */
+  private publishedSince(now: Date): Date {
+    const graceMs = (this.settings.lifetimeMaxSeconds + RETIRED_KEY_GRACE_SECONDS) * 1_000;
+    return new Date(now.getTime() - graceMs);
+  }
+
+  private async rotateIn(trx: Knex): Promise<string> {
+    const kid = await this.createKey(trx);
+    await retireSigningKeysExcept(trx, kid, this.clock());
+    return kid;
   }
 
   /** Signs an RFC 9068 access token issued at `issuedAt` with the newest active key. */

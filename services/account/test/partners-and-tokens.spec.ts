@@ -11,7 +11,7 @@ import type { AccountClient } from '../../../clients/internal/src/index.js';
 import { PartnerStatus, type Partner } from '../../../gen/grpc-js/clearmesh/account/v1/partner.js';
 import { clientErrorOf } from '../../../test/harness/test-clients.js';
 import { scryptParameters, secretMatches } from '../src/client-secrets.js';
-import { TOKEN_LIFETIME_SECONDS_MAX } from '../src/config.js';
+import { accountConfigDefaults, TOKEN_LIFETIME_SECONDS_MAX } from '../src/config.js';
 import { SigningKeySeal } from '../src/signing-key-seal.js';
 import { SigningKeys } from '../src/signing-keys.js';
 import { expectRefusal } from './account-fixtures.js';
@@ -492,6 +492,51 @@ describe('partners and access tokens', () => {
       const { jwksJson } = await gateway.call.getJwks({});
       const kids = (JSON.parse(jwksJson) as { keys: { kid: string }[] }).keys.map((key) => key.kid);
       expect(kids).to.deep.equal([newKid]);
+    });
+  });
+
+  describe('signing key rotation by age', () => {
+    const maxAgeMs = accountConfigDefaults.signingKeyMaxAgeDays * 86_400_000;
+
+    it('rotates a key past its age once across replicas, then deletes it once its tokens expired', async () => {
+      const { partner, clientSecret } = await createPartner();
+      expect((await mesh.account.signingKeyRotation.runOnce()).rotatedTo).to.equal(undefined);
+
+      now = new Date(now.getTime() + maxAgeMs);
+      // Signed just before the pass, with the key it is about to retire.
+      const old = await issueToken(partner.clientId, clientSecret);
+      const oldKid = decodeProtectedHeader(old.accessToken).kid ?? '';
+      const replica = new SigningKeys(
+        mesh.db,
+        {
+          issuer: 'clearmesh',
+          audience: 'clearmesh',
+          lifetimeSeconds: 600,
+          lifetimeMaxSeconds: TOKEN_LIFETIME_SECONDS_MAX,
+        },
+        new SigningKeySeal(testSigningKeySecrets),
+        () => now,
+      );
+      const passes = await Promise.all([
+        mesh.account.signingKeyRotation.runOnce(),
+        replica.rotateWhenOlderThan(maxAgeMs),
+      ]);
+      const rotatedTo = passes.map((pass) => pass.rotatedTo).filter((kid) => kid !== undefined);
+      expect(rotatedTo).to.have.length(1);
+      const fresh = await issueToken(partner.clientId, clientSecret);
+      expect(decodeProtectedHeader(fresh.accessToken).kid).to.equal(rotatedTo[0]);
+      const jwks = await keySet();
+      await verify(old.accessToken, jwks, { currentDate: now });
+      await verify(fresh.accessToken, jwks, { currentDate: now });
+
+      now = new Date(now.getTime() + (TOKEN_LIFETIME_SECONDS_MAX + 61) * 1_000);
+      const later = await mesh.account.signingKeyRotation.runOnce();
+      expect(later.rotatedTo).to.equal(undefined);
+      expect(later.deleted).to.include(oldKid);
+      const rows: { kid: string }[] = await mesh.db('signing_keys').select('kid');
+      const kids = rows.map((row) => row.kid);
+      expect(kids).not.to.include(oldKid);
+      expect(kids).to.include(rotatedTo[0]);
     });
   });
 

@@ -1,7 +1,8 @@
 // Private signing keys at rest, on real Postgres with the real migrations: sealed under
 // ACCOUNT_SIGNING_KEY_SECRET and bound to their kid; a key stored before sealing existed is sealed
 // at start and keeps signing; rotating the secret re-seals every key under the new one; a secret
-// that opens nothing stops the start; and the settings refuse short or repeated secrets.
+// that opens nothing stops the start; rotation by age happens only with a maximum age; and the
+// settings refuse short or repeated secrets.
 import { expect } from 'chai';
 import { createLocalJWKSet, exportJWK, generateKeyPair, jwtVerify, type JWK } from 'jose';
 import { testRun } from '../../../test/harness/test-run.js';
@@ -59,14 +60,14 @@ describe('signing keys at rest', () => {
     await db.destroy();
   });
 
-  function signingKeys(secrets: SigningKeySecrets): SigningKeys {
+  function signingKeys(secrets: SigningKeySecrets, clock = () => new Date()): SigningKeys {
     const settings = {
       issuer: 'clearmesh',
       audience: 'clearmesh',
       lifetimeSeconds: 600,
       lifetimeMaxSeconds: TOKEN_LIFETIME_SECONDS_MAX,
     };
-    return new SigningKeys(db, settings, new SigningKeySeal(secrets), () => new Date());
+    return new SigningKeys(db, settings, new SigningKeySeal(secrets), clock);
   }
 
   const under = (current: string, previous?: string): SigningKeySecrets => ({ current, previous });
@@ -158,7 +159,17 @@ describe('signing keys at rest', () => {
     expect((failure as Error).message).to.match(/sealed under another secret/);
   });
 
-  it('reads a development default, and refuses a short secret or a previous one equal to it', () => {
+  it('rotates by age only when a maximum age is set', async () => {
+    const yearOn = new Date(Date.now() + 365 * 86_400_000); // every key here is old by then
+    const keys = signingKeys(under(secondSecret), () => yearOn);
+    const signing = await keys.ensureKey();
+    expect(await keys.rotateWhenOlderThan(0)).to.deep.include({ rotatedTo: undefined });
+    const pass = await keys.rotateWhenOlderThan(86_400_000);
+    expect(pass.rotatedTo).to.be.a('string').and.not.equal(signing);
+    expect(await signAndVerify(keys)).to.equal(pass.rotatedTo);
+  });
+
+  it('reads development defaults, and refuses a short secret, a previous one equal to it, a negative age', () => {
     const processConfig = readProcessConfig('account', {});
     const read = (env: Record<string, string>): SigningKeySecrets =>
       readAccountConfig(env, processConfig).signingKeySecrets;
@@ -181,5 +192,9 @@ describe('signing keys at rest', () => {
         ACCOUNT_SIGNING_KEY_SECRET_PREVIOUS: firstSecret,
       }),
     ).to.throw(/equals/);
+    expect(readAccountConfig({}, processConfig).signingKeyMaxAgeDays).to.equal(30);
+    expect(() =>
+      readAccountConfig({ ACCOUNT_SIGNING_KEY_MAX_AGE_DAYS: '-1' }, processConfig),
+    ).to.throw(/ACCOUNT_SIGNING_KEY_MAX_AGE_DAYS/);
   });
 });

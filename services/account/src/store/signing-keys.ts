@@ -99,3 +99,12 @@ export async function retireSigningKeysExcept(db: Knex, kid: string, at: Date): 
     .andWhereNot('kid', kid)
     .update({ retired_at: at });
 }
+
+/** Deletes keys retired at or before `retiredUpTo` (no longer published), private halves and all. */
+export async function deleteSigningKeysRetiredUpTo(db: Knex, retiredUpTo: Date): Promise<string[]> {
+  const rows: { kid: string }[] = await db('signing_keys')
+    .where('retired_at', '<=', retiredUpTo)
+    .delete()
+    .returning('kid');
+  return rows.map((row) => row.kid);
+}
