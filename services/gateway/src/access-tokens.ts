@@ -1,17 +1,26 @@
-// Verifies partners' bearer tokens (RFC 9068 access tokens signed by the account service). Keys
-// come only from our own JWKS (AccountService.GetJwks), never from URLs or keys inside a token;
-// the algorithm is pinned to ES256, and iss, aud, exp, nbf and typ at+jwt are checked with a
-// bounded leeway. An unknown kid refreshes the JWKS, at most once per interval, so a key rotation
-// is picked up at once while a flood of forged kids costs one GetJwks call per interval.
+// Verifies partners' bearer tokens: RFC 9068 access tokens signed by the account service, and
+// tokens of the further issuers the operator trusts (trusted-issuers.ts). Our own tokens' keys come
+// only from our own JWKS (AccountService.GetJwks), never from URLs or keys inside a token; the
+// algorithm is pinned to ES256, and iss, aud, exp, nbf and typ at+jwt are checked with a bounded
+// leeway. An unknown kid refreshes the JWKS, at most once per interval, so a key rotation is
+// picked up at once while a flood of forged kids costs one GetJwks call per interval. A trusted
+// issuer's token is verified against that issuer's configured JWKS address, algorithms and
+// audience, and speaks for the partner its subject is mapped to; the `iss` a token claims only
+// chooses which of these checks apply, and every one of them verifies the signature.
 import {
+  createRemoteJWKSet,
+  decodeJwt,
   errors as joseErrors,
   importJWK,
   jwtVerify,
   type CryptoKey,
   type JWK,
   type JWTHeaderParameters,
+  type JWTPayload,
+  type FlattenedJWSInput,
 } from 'jose';
 import type { PartnerIdentity } from '../../mesh/src/rpc-runtime.js';
+import type { TrustedIssuer, TrustedSubject } from './trusted-issuers.js';
 
 export const accessTokenAlgorithm = 'ES256';
 
@@ -26,6 +35,16 @@ export interface AccessTokenSettings {
   readonly leewaySeconds: number;
   readonly jwksRefreshMinIntervalMs: number;
   readonly jwksMaxAgeMs: number;
+  /** Further issuers whose tokens speak for the partners their subjects are mapped to. */
+  readonly trustedIssuers?: readonly TrustedIssuer[];
+}
+
+type KeyResolver = (header: JWTHeaderParameters, token: FlattenedJWSInput) => Promise<CryptoKey>;
+
+/** A trusted issuer with its key set, fetched from its configured address and cached by jose. */
+interface IssuerVerifier {
+  readonly trusted: TrustedIssuer;
+  readonly keys: KeyResolver;
 }
 
 /** Why a token was refused: the metric label, and a message safe to show the partner. */
@@ -49,20 +68,37 @@ export class AccessTokenVerifier {
   private documentJson = '';
   private loadedAtMs = -Infinity;
   private refreshing: Promise<void> | undefined;
+  private readonly issuers: ReadonlyMap<string, IssuerVerifier>;
 
   constructor(
     /** The JWKS document as JSON (GetJwks's jwks_json). */
     private readonly fetchJwks: () => Promise<string>,
     private readonly settings: AccessTokenSettings,
     private readonly nowMs: () => number = Date.now,
-  ) {}
+  ) {
+    this.issuers = new Map(
+      (settings.trustedIssuers ?? []).map((trusted) => [
+        trusted.issuer,
+        { trusted, keys: remoteKeys(trusted, settings.jwksRefreshMinIntervalMs) },
+      ]),
+    );
+  }
 
   /** The partner a bearer token speaks for, or a TokenRejection. */
   async verify(token: string): Promise<VerifiedToken> {
     if (token.length === 0 || token.length > tokenLengthMax) {
       throw new TokenRejection('malformed', 'malformed access token');
     }
-    let payload: Awaited<ReturnType<typeof jwtVerify>>['payload'];
+    const claimedIssuer = unverifiedIssuer(token);
+    if (claimedIssuer !== this.settings.issuer) {
+      const other = claimedIssuer === undefined ? undefined : this.issuers.get(claimedIssuer);
+      // An issuer nobody configured: refused like any wrong iss, its signature unexamined.
+      if (other === undefined) {
+        throw new TokenRejection('claim_iss', "the access token's iss claim is not accepted");
+      }
+      return this.verifyTrusted(token, other);
+    }
+    let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, (header) => this.keyFor(header), {
         algorithms: [accessTokenAlgorithm],
@@ -91,6 +127,39 @@ export class AccessTokenVerifier {
       throw new TokenRejection('claims', 'the access token has a malformed scope');
     }
     return { partnerId: sub, scopes, clientId, expiresAt: new Date(exp * 1_000) };
+  }
+
+  private async verifyTrusted(token: string, issuer: IssuerVerifier): Promise<VerifiedToken> {
+    const { trusted } = issuer;
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, issuer.keys, {
+        algorithms: [...trusted.algorithms],
+        issuer: trusted.issuer,
+        audience: trusted.audience,
+        clockTolerance: this.settings.leewaySeconds,
+        requiredClaims: ['exp', 'sub'],
+        currentDate: new Date(this.nowMs()),
+      }));
+    } catch (error) {
+      throw rejectionOf(error);
+    }
+    const subject = payload.sub === undefined ? undefined : trusted.subjects.get(payload.sub);
+    if (subject === undefined || payload.exp === undefined) {
+      throw new TokenRejection(
+        'unknown_subject',
+        "the access token's subject is not mapped to a partner",
+      );
+    }
+    const clientId = [payload['client_id'], payload['azp'], payload.sub].find(
+      (candidate): candidate is string => typeof candidate === 'string',
+    );
+    return {
+      partnerId: subject.partnerId,
+      scopes: grantedScopes(subject, payload),
+      clientId: clientId ?? '',
+      expiresAt: new Date(payload.exp * 1_000),
+    };
   }
 
   /** The JWKS as JSON (GET /.well-known/jwks.json): the cached copy, reloaded once it is old. */
@@ -152,6 +221,59 @@ export class AccessTokenVerifier {
   }
 }
 
+/** The `iss` a token claims, read before anything is verified: it only chooses the checks. */
+function unverifiedIssuer(token: string): string | undefined {
+  let claims: JWTPayload;
+  try {
+    claims = decodeJwt(token);
+  } catch {
+    throw new TokenRejection('malformed', 'malformed access token');
+  }
+  return typeof claims.iss === 'string' ? claims.iss : undefined;
+}
+
+/**
+ * The issuer's keys from its configured address, cached and refetched by jose (on an unknown kid
+ * at most once per `cooldownMs`). A fetch that fails is ours, not the partner's: it is not
+ * turned into a TokenRejection.
+ */
+function remoteKeys(trusted: TrustedIssuer, cooldownMs: number): KeyResolver {
+  const keySet = createRemoteJWKSet(trusted.jwksUri, {
+    cooldownDuration: cooldownMs,
+    timeoutDuration: 5_000,
+  });
+  return async (header, token) => {
+    try {
+      return await keySet(header, token);
+    } catch (error) {
+      if (
+        error instanceof joseErrors.JWKSNoMatchingKey ||
+        error instanceof joseErrors.JWKSMultipleMatchingKeys ||
+        error instanceof joseErrors.JOSENotSupported
+      ) {
+        throw error;
+      }
+      throw new Error(`the JWKS of trusted issuer ${trusted.issuer} cannot be loaded`, {
+        cause: error,
+      });
+    }
+  };
+}
+
+/** The subject's configured scopes, narrowed to those the token names (`scope` or `scp`) if any. */
+function grantedScopes(subject: TrustedSubject, payload: JWTPayload): PartnerIdentity['scopes'] {
+  const claim = payload['scope'] ?? payload['scp'];
+  const named =
+    typeof claim === 'string'
+      ? claim.split(' ')
+      : Array.isArray(claim)
+        ? claim.filter((item): item is string => typeof item === 'string')
+        : undefined;
+  return named === undefined
+    ? subject.scopes
+    : subject.scopes.filter((scope) => named.includes(scope));
+}
+
 function parseJwks(json: string): { keys: JWK[] } {
   const document = JSON.parse(json) as { keys?: unknown };
   if (!Array.isArray(document.keys)) throw new Error('the JWKS has no keys array');
@@ -170,7 +292,13 @@ function rejectionOf(error: unknown): Error {
     );
   }
   if (error instanceof joseErrors.JOSEAlgNotAllowed) {
-    return new TokenRejection('algorithm', 'the access token is not signed with ES256');
+    return new TokenRejection(
+      'algorithm',
+      'the access token is not signed with an accepted algorithm',
+    );
+  }
+  if (error instanceof joseErrors.JWKSNoMatchingKey) {
+    return new TokenRejection('unknown_key', 'the access token was signed by an unknown key');
   }
   if (error instanceof joseErrors.JWSSignatureVerificationFailed) {
     return new TokenRejection('signature', 'the access token signature does not verify');

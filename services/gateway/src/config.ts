@@ -10,6 +10,7 @@ import {
 } from '../../mesh/src/config.js';
 import { readDialAddress } from '../../mesh/src/process-config.js';
 import { redisUrlDefault } from '../../mesh/src/topology.js';
+import { loadTrustedIssuers, type TrustedIssuer } from './trusted-issuers.js';
 
 export interface GatewayConfig {
   /** host:port the account service is dialled at (ACCOUNT_TARGET, else ACCOUNT_ADDR). */
@@ -21,6 +22,8 @@ export interface GatewayConfig {
   /** Expected `iss` and `aud` of access tokens: the account service's ACCOUNT_TOKEN_* values. */
   readonly tokenIssuer: string;
   readonly tokenAudience: string;
+  /** Further issuers whose tokens are accepted (GATEWAY_TRUSTED_ISSUERS_FILE); none by default. */
+  readonly trustedIssuers: readonly TrustedIssuer[];
   /** Clock skew tolerated on exp/nbf/iat; SPEC §5 caps it at 30 s. */
   readonly tokenLeewaySeconds: number;
   /** An unknown `kid` refreshes the JWKS at most this often (a flood of forged kids costs one call). */
@@ -56,6 +59,7 @@ export const gatewayConfigDefaults: Omit<
   corsOrigins: corsOriginsDevelopment,
   tokenIssuer: 'clearmesh',
   tokenAudience: 'clearmesh',
+  trustedIssuers: [],
   tokenLeewaySeconds: 30,
   jwksRefreshMinIntervalMs: 10_000,
   jwksMaxAgeMs: 300_000,
@@ -76,13 +80,15 @@ export function readGatewayConfig(env: Environment): GatewayConfig {
   const defaults = gatewayConfigDefaults;
   const integer = (name: string, fallback: number, min: number, max: number): number =>
     readInteger(env, name, fallback, { min, max });
+  // The same variables the account service signs with, so one setting serves both.
+  const tokenIssuer = readString(env, 'ACCOUNT_TOKEN_ISSUER', defaults.tokenIssuer);
   return {
     accountAddress: readDialAddress(env, 'account'),
     paymentAddress: readDialAddress(env, 'payment'),
     corsOrigins: readCorsOrigins(env),
-    // The same variables the account service signs with, so one setting serves both.
-    tokenIssuer: readString(env, 'ACCOUNT_TOKEN_ISSUER', defaults.tokenIssuer),
+    tokenIssuer,
     tokenAudience: readString(env, 'ACCOUNT_TOKEN_AUDIENCE', defaults.tokenAudience),
+    trustedIssuers: loadTrustedIssuers(env['GATEWAY_TRUSTED_ISSUERS_FILE'], tokenIssuer),
     tokenLeewaySeconds: integer('GATEWAY_TOKEN_LEEWAY_SECONDS', defaults.tokenLeewaySeconds, 0, 30),
     jwksRefreshMinIntervalMs: integer(
       'GATEWAY_JWKS_REFRESH_MIN_INTERVAL_MS',

@@ -50,6 +50,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayServ
       leewaySeconds: config.tokenLeewaySeconds,
       jwksRefreshMinIntervalMs: config.jwksRefreshMinIntervalMs,
       jwksMaxAgeMs: config.jwksMaxAgeMs,
+      trustedIssuers: config.trustedIssuers,
     },
   );
   return startGatewayServer({

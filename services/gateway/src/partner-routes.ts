@@ -12,7 +12,14 @@ import { PaymentServiceService } from '../../../gen/grpc-js/clearmesh/payment/v1
 import { MeshError } from '../../mesh/src/errors.js';
 import type { PartnerIdentity } from '../../mesh/src/rpc-runtime.js';
 
-export type PartnerScope = 'accounts:read' | 'accounts:write' | 'payments:read' | 'payments:write';
+/** SPEC §5: the scopes a partner may hold. */
+export const PARTNER_SCOPES = [
+  'accounts:read',
+  'accounts:write',
+  'payments:read',
+  'payments:write',
+] as const;
+export type PartnerScope = (typeof PARTNER_SCOPES)[number];
 
 export interface PartnerRoute {
   /** /package.Service/Method */
