@@ -9,9 +9,11 @@ export const sealSigningKeys: Migration = {
   up: async (db: Knex) => {
     await db.raw(`
 ALTER TABLE signing_keys
-  ADD COLUMN private_key_sealed text
-    CHECK (private_key_sealed ~ '^v1\\.[0-9a-f]{16}\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$'),
+  ADD COLUMN private_key_sealed text CHECK (
+    private_key_sealed ~ '^v1\\.[0-9a-f]{16}(\\.[A-Za-z0-9_-]+){3}$'
+  ),
   ALTER COLUMN private_jwk DROP NOT NULL,
-  ADD CONSTRAINT signing_keys_one_private_key CHECK (num_nonnulls(private_jwk, private_key_sealed) = 1)`);
+  ADD CONSTRAINT signing_keys_one_private_key
+    CHECK (num_nonnulls(private_jwk, private_key_sealed) = 1)`);
   },
 };

@@ -1,6 +1,6 @@
-// The private halves of the token signing keys are sealed before they reach the database: AES-256-GCM
-// under a key derived (HKDF-SHA256) from ACCOUNT_SIGNING_KEY_SECRET, with the key's kid as associated
-// data. Whoever reads the table, a backup or a replica without the secret gets public keys only,
+// The private halves of the token signing keys are sealed before they reach the database:
+// AES-256-GCM under a key derived (HKDF-SHA256) from ACCOUNT_SIGNING_KEY_SECRET, with the key's kid
+// as associated data. Whoever reads the table, a backup or a replica without the secret gets public keys only,
 // and a sealed key copied to another kid does not open. A previous secret can be given while the
 // secret is rotated: keys sealed under it still open, and the service re-seals them under the
 // current one at start.

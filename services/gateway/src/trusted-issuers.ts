@@ -50,7 +50,7 @@ export const trustedAlgorithms = [
 const partnerIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
 const loopbackHosts = new Set(['127.0.0.1', '[::1]', 'localhost']);
 
-/** The file at `path` (none: no further issuers), checked; a problem stops start-up with one line. */
+/** The file at `path` (none: no further issuers), checked: a problem stops start-up, one line. */
 export function loadTrustedIssuers(path: string | undefined, ownIssuer: string): TrustedIssuer[] {
   if (path === undefined || path === '') return [];
   let text: string;
@@ -118,7 +118,7 @@ function parseJwksUri(text: string, fail: (problem: string) => never): URL {
   } catch {
     return fail(`has a "jwksUri" that is not a URL: ${text}`);
   }
-  // Plain HTTP only to this machine (a local identity provider, tests): keys must not travel in clear.
+  // Plain HTTP only to this machine (a local identity provider, tests): keys never travel in clear.
   const local = url.protocol === 'http:' && loopbackHosts.has(url.hostname);
   if (url.protocol !== 'https:' && !local) fail(`needs an https "jwksUri", not ${text}`);
   return url;

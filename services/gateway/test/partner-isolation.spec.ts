@@ -1,7 +1,7 @@
 // Each partner stays inside its own accounts and its own rate, through the real account service:
 // another partner's account is NOT_FOUND, opening for another owner or a SETTLEMENT account is
-// PERMISSION_DENIED, and a partner past its burst — on any gateway replica — gets RESOURCE_EXHAUSTED / RATE_LIMITED while
-// another partner is still served.
+// PERMISSION_DENIED, and a partner past its burst — on any gateway replica — gets
+// RESOURCE_EXHAUSTED / RATE_LIMITED while another partner is still served.
 import * as grpc from '@grpc/grpc-js';
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';

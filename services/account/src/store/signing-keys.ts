@@ -100,7 +100,7 @@ export async function retireSigningKeysExcept(db: Knex, kid: string, at: Date): 
     .update({ retired_at: at });
 }
 
-/** Deletes keys retired at or before `retiredUpTo` (no longer published), private halves and all. */
+/** Deletes keys retired at or before `retiredUpTo` (no longer published), private halves too. */
 export async function deleteSigningKeysRetiredUpTo(db: Knex, retiredUpTo: Date): Promise<string[]> {
   const rows: { kid: string }[] = await db('signing_keys')
     .where('retired_at', '<=', retiredUpTo)

@@ -1,7 +1,7 @@
-// The metrics of the payment service's Redis coordination: lock outcomes and waits, and Redis errors
-// by operation (clearmesh_redis_up comes with the client: services/mesh/src/redis-client.ts). Every
-// metric is looked up on the registry before it is created, so two lock layers (or a lock layer and
-// its client) can share a registry.
+// The metrics of the payment service's Redis coordination: lock outcomes and waits, and Redis
+// errors by operation (clearmesh_redis_up comes with the client, services/mesh/src/redis-client.ts).
+// Every metric is looked up on the registry before it is created, so two lock layers (or a lock
+// layer and its client) can share a registry.
 import { Counter, Histogram, type HistogramConfiguration, type Registry } from 'prom-client';
 import { counterOn, redisErrorsOn } from '../../../mesh/src/redis-client.js';
 
