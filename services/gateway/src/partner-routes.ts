@@ -10,16 +10,8 @@ import {
 } from '../../../gen/grpc-js/clearmesh/account/v1/account_service.js';
 import { PaymentServiceService } from '../../../gen/grpc-js/clearmesh/payment/v1/payment_service.js';
 import { MeshError } from '../../mesh/src/errors.js';
+import type { PartnerScope } from '../../mesh/src/partner-scopes.js';
 import type { PartnerIdentity } from '../../mesh/src/rpc-runtime.js';
-
-/** SPEC §5: the scopes a partner may hold. */
-export const PARTNER_SCOPES = [
-  'accounts:read',
-  'accounts:write',
-  'payments:read',
-  'payments:write',
-] as const;
-export type PartnerScope = (typeof PARTNER_SCOPES)[number];
 
 export interface PartnerRoute {
   /** /package.Service/Method */

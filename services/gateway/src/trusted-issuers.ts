@@ -17,7 +17,11 @@
 // }
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../../mesh/src/config.js';
-import { PARTNER_SCOPES, type PartnerScope } from './partner-routes.js';
+import {
+  isPartnerScope,
+  PARTNER_SCOPES,
+  type PartnerScope,
+} from '../../mesh/src/partner-scopes.js';
 
 export interface TrustedSubject {
   readonly partnerId: string;
@@ -137,15 +141,13 @@ function parseSubjects(
     if (typeof partnerId !== 'string' || !partnerIdPattern.test(partnerId)) {
       fail(`maps the subject ${subject} to no valid "partnerId"`);
     }
-    if (
-      !Array.isArray(scopes) ||
-      !scopes.every((scope) => (PARTNER_SCOPES as readonly unknown[]).includes(scope))
-    ) {
+    if (!Array.isArray(scopes) || !scopes.every(isPartnerScope)) {
       fail(`grants the subject ${subject} "scopes" other than ${PARTNER_SCOPES.join(', ')}`);
     }
+    const granted = scopes as readonly PartnerScope[];
     subjects.set(subject, {
       partnerId,
-      scopes: PARTNER_SCOPES.filter((scope) => (scopes as unknown[]).includes(scope)),
+      scopes: PARTNER_SCOPES.filter((scope) => granted.includes(scope)),
     });
   }
   if (subjects.size === 0) fail('maps no subject to a partner');

@@ -1,15 +1,13 @@
 // The rules of partners that need neither the database nor a key: which scopes exist, what a
 // CreatePartner or IssueToken request may contain, and which scopes a token is granted.
+import {
+  isPartnerScope,
+  PARTNER_SCOPES,
+  type PartnerScope,
+} from '../../../mesh/src/partner-scopes.js';
 import { checkFreeText, DISPLAY_NAME_LENGTH_MAX, type Violation } from './account-rules.js';
 
-/** SPEC §5: the scopes a partner may hold, in the order they are listed and granted. */
-export const PARTNER_SCOPES = [
-  'accounts:read',
-  'accounts:write',
-  'payments:read',
-  'payments:write',
-] as const;
-export type PartnerScope = (typeof PARTNER_SCOPES)[number];
+export { PARTNER_SCOPES, type PartnerScope };
 
 export const CLIENT_ID_PATTERN = /^[!-~]{1,255}$/;
 /** A presented secret longer than this is refused before it is hashed: scrypt's input is bounded. */
@@ -28,10 +26,6 @@ export interface PartnerRecord {
   readonly status: PartnerStatus;
   readonly createdAt: Date;
   readonly updatedAt: Date;
-}
-
-function isPartnerScope(scope: string): scope is PartnerScope {
-  return (PARTNER_SCOPES as readonly string[]).includes(scope);
 }
 
 /** Distinct known scopes in PARTNER_SCOPES order, or the violation of field `scopes`. */
