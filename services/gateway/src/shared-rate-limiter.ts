@@ -8,7 +8,7 @@
 // or not yet connected) the replica decides with its own in-memory bucket instead, for a second
 // before it asks Redis again, so a hung Redis costs one command timeout per second, not one per
 // request. Those local decisions are counted (clearmesh_gateway_rate_limit_local_total) and an
-// outage is logged once; during it a partner may get up to one rate per replica, as before.
+// outage is logged once; during it a partner may get up to one rate per replica.
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../mesh/src/logger.js';
 import { redisErrorsOn } from '../../mesh/src/redis-client.js';
@@ -59,6 +59,7 @@ export class SharedRateLimiter implements RateLimiter {
   private readonly intervalMs: string;
   private readonly burst: string;
   private readonly redisErrors: ReturnType<typeof redisErrorsOn>;
+  private readonly nowMs: () => number;
   private localUntilMs = 0;
   private inOutage = false;
 
@@ -76,7 +77,8 @@ export class SharedRateLimiter implements RateLimiter {
       redis.defineCommand('clearmeshRateLimitTake', { numberOfKeys: 1, lua: takeScript });
     }
     this.redis = redis as Redis & RateLimitCommands;
-    this.local = new TokenBucketLimiter(options, dependencies.nowMs);
+    this.nowMs = dependencies.nowMs ?? (() => performance.now());
+    this.local = new TokenBucketLimiter(options, this.nowMs);
     this.intervalMs = String(1_000 / options.ratePerSecond);
     this.burst = String(options.burst);
     this.redisErrors = redisErrorsOn(dependencies.registry);
@@ -115,9 +117,5 @@ export class SharedRateLimiter implements RateLimiter {
   private decideLocally(key: string): RateDecision {
     this.dependencies.metrics.rateLimitDecidedLocally(this.options.route);
     return this.local.take(key);
-  }
-
-  private nowMs(): number {
-    return (this.dependencies.nowMs ?? performance.now.bind(performance))();
   }
 }
