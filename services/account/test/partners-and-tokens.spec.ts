@@ -457,19 +457,20 @@ describe('partners and access tokens', () => {
     });
   });
 
+  /** The signing keys as another account replica sees them: same database, secret and clock. */
+  function replicaSigningKeys(): SigningKeys {
+    const settings = {
+      issuer: 'clearmesh',
+      audience: 'clearmesh',
+      lifetimeSeconds: 600,
+      lifetimeMaxSeconds: TOKEN_LIFETIME_SECONDS_MAX,
+    };
+    return new SigningKeys(mesh.db, settings, new SigningKeySeal(testSigningKeySecrets), () => now);
+  }
+
   describe('signing keys', () => {
     it('keeps the signing key across service instances sharing the database', async () => {
-      const other = new SigningKeys(
-        mesh.db,
-        {
-          issuer: 'clearmesh',
-          audience: 'clearmesh',
-          lifetimeSeconds: 600,
-          lifetimeMaxSeconds: TOKEN_LIFETIME_SECONDS_MAX,
-        },
-        new SigningKeySeal(testSigningKeySecrets),
-        () => now,
-      );
+      const other = replicaSigningKeys();
       expect(await other.jwks()).to.deep.equal(await mesh.account.signingKeys.jwks());
       const { partner, clientSecret } = await createPartner();
       const { accessToken } = await issueToken(partner.clientId, clientSecret);
@@ -506,17 +507,7 @@ describe('partners and access tokens', () => {
       // Signed just before the pass, with the key it is about to retire.
       const old = await issueToken(partner.clientId, clientSecret);
       const oldKid = decodeProtectedHeader(old.accessToken).kid ?? '';
-      const replica = new SigningKeys(
-        mesh.db,
-        {
-          issuer: 'clearmesh',
-          audience: 'clearmesh',
-          lifetimeSeconds: 600,
-          lifetimeMaxSeconds: TOKEN_LIFETIME_SECONDS_MAX,
-        },
-        new SigningKeySeal(testSigningKeySecrets),
-        () => now,
-      );
+      const replica = replicaSigningKeys();
       const passes = await Promise.all([
         mesh.account.signingKeyRotation.runOnce(),
         replica.rotateWhenOlderThan(maxAgeMs),
