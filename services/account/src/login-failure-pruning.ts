@@ -15,10 +15,11 @@ export function loginFailurePruning(
   options: { readonly windowMs: number; readonly clock: () => Date; readonly logger: Logger },
 ): PeriodicTask<number> {
   const prune = async (): Promise<number> => {
-    const openedAfter = new Date(options.clock().getTime() - options.windowMs);
+    // A window opened this long ago or earlier has passed.
+    const openedUpTo = new Date(options.clock().getTime() - options.windowMs);
     let pruned = 0;
     for (;;) {
-      const deleted = await pruneLoginFailures(db, openedAfter, batchMax);
+      const deleted = await pruneLoginFailures(db, openedUpTo, batchMax);
       pruned += deleted;
       if (deleted < batchMax) return pruned;
     }

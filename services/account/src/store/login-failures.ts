@@ -39,20 +39,20 @@ export async function releaseLoginAttempt(db: Knex, clientId: string): Promise<v
 }
 
 /**
- * Deletes up to `limit` windows opened at or before `windowOpenedAfter` (they count for nothing
- * any more: the next attempt would start over) and answers how many it deleted. The window is
- * checked again on the row deleted, so a window an attempt has just renewed stays.
+ * Deletes up to `limit` windows opened at or before `openedUpTo` (they count for nothing any more:
+ * the next attempt would start over) and answers how many it deleted. The window is checked again
+ * on the row deleted, so a window an attempt has just renewed stays.
  */
 export async function pruneLoginFailures(
   db: Knex,
-  windowOpenedAfter: Date,
+  openedUpTo: Date,
   limit: number,
 ): Promise<number> {
   const result: { rowCount: number | null } = await db.raw(
     `DELETE FROM login_failures
      WHERE client_id IN (SELECT client_id FROM login_failures WHERE window_started_at <= ? LIMIT ?)
        AND window_started_at <= ?`,
-    [windowOpenedAfter, limit, windowOpenedAfter],
+    [openedUpTo, limit, openedUpTo],
   );
   return result.rowCount ?? 0;
 }
