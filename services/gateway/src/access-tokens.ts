@@ -260,18 +260,16 @@ function remoteKeys(trusted: TrustedIssuer, cooldownMs: number): KeyResolver {
   };
 }
 
-/** The subject's configured scopes, narrowed to those the token names (`scope` or `scp`) if any. */
+/**
+ * The subject's configured scopes, narrowed to those the token names (`scope` text or `scp`
+ * list) when it names any; a claim of any other shape names none.
+ */
 function grantedScopes(subject: TrustedSubject, payload: JWTPayload): PartnerIdentity['scopes'] {
   const claim = payload['scope'] ?? payload['scp'];
-  const named =
-    typeof claim === 'string'
-      ? claim.split(' ')
-      : Array.isArray(claim)
-        ? claim.filter((item): item is string => typeof item === 'string')
-        : undefined;
-  return named === undefined
-    ? subject.scopes
-    : subject.scopes.filter((scope) => named.includes(scope));
+  if (claim === undefined) return subject.scopes;
+  const named: unknown[] =
+    typeof claim === 'string' ? claim.split(' ') : Array.isArray(claim) ? claim : [];
+  return subject.scopes.filter((scope) => named.includes(scope));
 }
 
 function parseJwks(json: string): { keys: JWK[] } {

@@ -148,6 +148,9 @@ describe('gateway: tokens of trusted third-party issuers', function () {
     );
     const paymentsOnly = await token({ scope: 'payments:read' });
     expect((await call(paymentsOnly)).code).to.equal(grpc.status.PERMISSION_DENIED);
+    // A scope claim of no known shape names nothing: it does not fall back to the file's scopes.
+    const oddShape = await token({ scope: 42 });
+    expect((await call(oddShape)).code).to.equal(grpc.status.PERMISSION_DENIED);
   });
 
   it('refuses an unmapped subject, another audience, an expired token, an unknown issuer', async function () {
