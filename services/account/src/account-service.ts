@@ -45,7 +45,7 @@ export interface AccountService {
   readonly recovery: OpenAccountRecovery;
   /** Deletes expired failed-login windows once per window; runOnce() for a pass now. */
   readonly loginFailurePruning: PeriodicTask<number>;
-  /** The access token signing keys: rotate() is the operators' key rotation. */
+  /** The access token signing keys (rotated by age by signingKeyRotation; rotate() at once). */
   readonly signingKeys: SigningKeys;
   /** Hourly: rotates a signing key past its maximum age, deletes keys no longer published. */
   readonly signingKeyRotation: PeriodicTask<SigningKeyPass>;
